@@ -1,0 +1,155 @@
+/*
+ * NAME
+ *	cfg - htgate.conf: parsing, validation and the shared snapshot
+ * SYNOPSIS
+ *	#include "cfg.h"
+ *
+ *	struct htg_cfg *cfg_load(const char *path, char *err, size_t errlen);
+ *	struct htg_cfg *cfg_ref(struct htg_cfg *cfg);
+ *	void	cfg_unref(struct htg_cfg *cfg);
+ *
+ *	void	cfg_current_set(struct htg_cfg *cfg);
+ *	struct htg_cfg *cfg_current_get(void);
+ *
+ *	const struct htg_env *cfg_env_by_domain(const struct htg_cfg *cfg,
+ *		const char *domain, int *is_envelope_form);
+ *	const struct htg_stream *cfg_stream_find(const struct htg_cfg *cfg,
+ *		const char *local_part, const struct htg_env *env);
+ *	const struct htg_account *cfg_account_find(const struct htg_cfg *cfg,
+ *		const char *sender, const char *sasl_user,
+ *		const struct htg_stream *stream, const struct htg_env *env);
+ *	enum htg_action cfg_rule_action(const struct htg_cfg *cfg,
+ *		enum htg_rule_id rule);
+ * DESCRIPTION
+ *	The configuration is an INI-style file (see htgate.conf(5)):
+ *	[global], [environment NAME], [stream NAME], [account NAME] and
+ *	[rules] sections of "key = value" lines; keys are declared in one
+ *	table per section (cfg.c) with type, default, range and a doc
+ *	string.  cfg_load() parses and validates the whole file into a new
+ *	immutable snapshot; on error it returns NULL and writes
+ *	"file:line: reason" into err.
+ *
+ *	Daemons keep one current snapshot.  cfg_current_set() swaps it under
+ *	a mutex (taking over the caller's reference); cfg_current_get()
+ *	returns a new reference that the caller releases with cfg_unref().
+ *	A connection pins the snapshot it started with, so SIGHUP never
+ *	changes the rules under a message in flight.
+ * OWNERSHIP
+ *	cfg_load() returns a snapshot with one reference.  Pointers into a
+ *	snapshot (environments, streams, accounts, strings) are borrowed
+ *	and valid while the caller holds a reference.
+ * THREAD SAFETY
+ *	A snapshot is read-only after cfg_load() and may be shared by any
+ *	number of threads; reference counting is atomic.
+ */
+#ifndef HTG_CFG_H
+#define HTG_CFG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "rules.h"
+
+#define CFG_MAX_ENVS	8
+#define CFG_MAX_LANGS	2
+
+enum htg_profile {
+	HTG_PROFILE_STANDARD = 0,	/* NOTIFY optional */
+	HTG_PROFILE_SINGLE_WINDOW,	/* NOTIFY=SUCCESS,FAILURE enforced */
+};
+
+enum htg_lang {
+	HTG_LANG_EN = 0,
+	HTG_LANG_NL,
+};
+
+enum htg_rate_mode {
+	HTG_RATE_OFF = 0,
+	HTG_RATE_WARN,
+	HTG_RATE_DEFER,
+};
+
+/* [environment NAME] */
+struct htg_env {
+	char   *name;			/* "production" */
+	int	index;			/* position in cfg->envs */
+	char   *envelope_domain;	/* msa-smtp.htpoort.nl */
+	char   *header_domain;		/* htpoort.nl */
+	char   *smtp_host;		/* submission host, for htgate-config */
+	int	smtp_port;		/* 587 */
+	char   *pop3_host;		/* POP3 host, for htgate-fetch */
+	int	pop3_port;		/* 110 */
+	char   *ca_file;		/* CA bundle to verify the HTG servers */
+};
+
+/* [stream NAME] */
+struct htg_stream {
+	char   *name;			/* local part as configured, e.g. "AGS" */
+	enum htg_profile profile;
+	unsigned env_mask;		/* bit i: enabled in cfg->envs[i] */
+};
+
+/* [account NAME] */
+struct htg_account {
+	char   *name;
+	char   *mailbox;		/* HTG mailbox = SASL/POP3 user name */
+	char  **senders;		/* patterns: a@b, *@b, @b, * */
+	char  **sasl_users;		/* local SASL logins allowed; NULL = any */
+	char  **streams;		/* stream names or "*" */
+	unsigned env_mask;		/* environments this account may use */
+	char   *password_file;		/* secret, mode 0600; never logged */
+	enum htg_rate_mode rate_mode;
+	int	rate_limit;		/* messages per rate_window */
+	int	rate_window;		/* seconds */
+	char   *fetch_recipient;	/* local mailbox for fetched answers */
+};
+
+struct htg_cfg {
+	char   *path;
+	int	refcount;		/* atomic */
+
+	/* [global] */
+	enum htg_lang langs[CFG_MAX_LANGS];
+	int	nlangs;
+	int	report_only;		/* every reject becomes a warning */
+	size_t	size_limit;		/* ENV-SIZE, bytes */
+	size_t	max_header_bytes;	/* all headers together */
+	size_t	max_header_count;
+	size_t	max_header_line;	/* one (unfolded) header */
+	size_t	max_line_length;	/* body line, LIMIT for 7bit/QP */
+	int	log_verbose;
+	enum htg_action on_internal_error; /* tempfail (default) */
+	char   *policy_default_action;	/* htgate-policyd on bad request */
+
+	int	nenvs;
+	struct htg_env envs[CFG_MAX_ENVS];
+	int	nstreams;
+	struct htg_stream *streams;
+	int	naccounts;
+	struct htg_account *accounts;
+
+	/* [rules] */
+	enum htg_action rule_action[RULE_COUNT];
+};
+
+struct htg_cfg *cfg_load(const char *path, char *err, size_t errlen);
+struct htg_cfg *cfg_ref(struct htg_cfg *cfg);
+void	cfg_unref(struct htg_cfg *cfg);
+
+void	cfg_current_set(struct htg_cfg *cfg);
+struct htg_cfg *cfg_current_get(void);
+
+const struct htg_env *cfg_env_by_domain(const struct htg_cfg *cfg,
+	const char *domain, int *is_envelope_form);
+const struct htg_stream *cfg_stream_find(const struct htg_cfg *cfg,
+	const char *local_part, const struct htg_env *env);
+const struct htg_account *cfg_account_find(const struct htg_cfg *cfg,
+	const char *sender, const char *sasl_user,
+	const struct htg_stream *stream, const struct htg_env *env);
+enum htg_action cfg_rule_action(const struct htg_cfg *cfg,
+	enum htg_rule_id rule);
+int	cfg_sender_match(const char *pattern, const char *sender);
+
+/* cfg_dump - print the effective configuration (htgate-check --dump-config) */
+void	cfg_dump(const struct htg_cfg *cfg, FILE *fp);
+
+#endif

@@ -1,0 +1,3 @@
+/* encval.c: being written */
+#include "config.h"
+extern int htg_placeholder_encval;

@@ -1,0 +1,3 @@
+/* engine.c: being written */
+#include "config.h"
+extern int htg_placeholder_engine;

@@ -1,0 +1,158 @@
+/*
+ * NAME
+ *	engine - the HTG rule engine: one message, judged stage by stage
+ * SYNOPSIS
+ *	#include "engine.h"
+ *
+ *	struct htg_msg *htg_msg_new(const struct htg_cfg *cfg, int flags);
+ *	void	htg_msg_free(struct htg_msg *msg);
+ *	void	htg_msg_set_sasl_user(struct htg_msg *msg, const char *user);
+ *	void	htg_msg_set_queue_id(struct htg_msg *msg, const char *qid);
+ *
+ *	enum htg_verdict htg_msg_mail(struct htg_msg *msg, const char *addr,
+ *		char *const *esmtp_args);
+ *	enum htg_verdict htg_msg_rcpt(struct htg_msg *msg, const char *addr,
+ *		char *const *esmtp_args);
+ *	enum htg_verdict htg_msg_header(struct htg_msg *msg,
+ *		const char *name, const char *value);
+ *	enum htg_verdict htg_msg_eoh(struct htg_msg *msg);
+ *	enum htg_verdict htg_msg_body(struct htg_msg *msg,
+ *		const unsigned char *buf, size_t len);
+ *	enum htg_verdict htg_msg_eom(struct htg_msg *msg);
+ * DESCRIPTION
+ *	The milter, the policy daemon and htgate-check all drive the same
+ *	state machine in SMTP order: MAIL, RCPT (one call per recipient),
+ *	each header (name and unfolded value, as libmilter gives them),
+ *	end of headers, body chunks (CR LF line ends; any chunking), end of
+ *	message.  Each call returns a verdict:
+ *
+ *	HTG_CONTINUE	nothing decided yet; go on
+ *	HTG_ACCEPT	the message is not HTG-bound (or is a DSN): it passes
+ *			untouched, and later calls are cheap no-ops
+ *	HTG_REJECT	refuse (at RCPT: refuse this recipient only; the
+ *			engine forgets it, as the SMTP server will)
+ *	HTG_TEMPFAIL	temporary failure (internal error, tempfail action)
+ *
+ *	htg_msg_eom() returns HTG_ACCEPT for a conforming (possibly fixed)
+ *	message.  The findings of the call that returned REJECT or TEMPFAIL
+ *	are the ones htg_msg_reply() formats.
+ *
+ *	Flag HTG_MSG_DEFER_ENVELOPE (for non_smtpd_milters, where Postfix
+ *	forbids refusing the simulated RCPT): recipient findings are kept
+ *	and decided at end of message instead, and every recipient counts.
+ *
+ *	Fixes (action "fix") are decided by the engine and applied by the
+ *	adapter at end of message: htg_msg_fix_envid() is the ENVID to set
+ *	with smfi_chgfrom, htg_msg_fix_notify() the NOTIFY value to give the
+ *	single recipient htg_msg_recipient() with smfi_addrcpt_par, and
+ *	htg_msg_fix_msgid() the Message-ID header value to add.  Each is
+ *	NULL when nothing is to be done.
+ * ERRORS
+ *	Peer input never makes the engine fail: bad input becomes a finding.
+ *	An allocation or library failure becomes a RULE_INTERNAL finding
+ *	with the configured on-error action (tempfail by default).
+ * OWNERSHIP
+ *	htg_msg_new() returns a message the caller frees with
+ *	htg_msg_free(); it borrows cfg, which must outlive it.  Strings
+ *	returned by accessors are borrowed, valid until htg_msg_free().
+ * THREAD SAFETY
+ *	One htg_msg per thread at a time; the cfg may be shared.
+ */
+#ifndef HTG_ENGINE_H
+#define HTG_ENGINE_H
+
+#include <stddef.h>
+#include "cfg.h"
+#include "rules.h"
+
+#define HTG_MSG_DEFER_ENVELOPE	0x01
+
+#define HTG_DETAIL_MAX	240		/* sanitised detail of a finding */
+#define HTG_REPLY_LINES	12		/* lines in one multi-line reply */
+#define HTG_REPLY_LINE	400		/* octets per reply line */
+
+enum htg_verdict {
+	HTG_CONTINUE = 0,
+	HTG_ACCEPT,
+	HTG_REJECT,
+	HTG_TEMPFAIL,
+};
+
+struct htg_finding {
+	enum htg_rule_id rule;
+	enum htg_action action;		/* after config and report-only */
+	enum htg_stage stage;		/* where it was decided */
+	char	detail[HTG_DETAIL_MAX];	/* sanitised, for text and log */
+	int	reported;		/* already part of a reply/log line */
+};
+
+/* A formatted SMTP reply: code, enhanced code and up to N text lines */
+struct htg_reply {
+	char	code[4];		/* "550" */
+	char	xcode[10];		/* "5.6.0" */
+	int	nlines;
+	char	lines[HTG_REPLY_LINES][HTG_REPLY_LINE];
+};
+
+struct htg_msg;
+
+struct htg_msg *htg_msg_new(const struct htg_cfg *cfg, int flags);
+void	htg_msg_free(struct htg_msg *msg);
+void	htg_msg_set_sasl_user(struct htg_msg *msg, const char *user);
+void	htg_msg_set_queue_id(struct htg_msg *msg, const char *qid);
+
+enum htg_verdict htg_msg_mail(struct htg_msg *msg, const char *addr,
+	char *const *esmtp_args);
+enum htg_verdict htg_msg_rcpt(struct htg_msg *msg, const char *addr,
+	char *const *esmtp_args);
+enum htg_verdict htg_msg_header(struct htg_msg *msg, const char *name,
+	const char *value);
+enum htg_verdict htg_msg_eoh(struct htg_msg *msg);
+enum htg_verdict htg_msg_body(struct htg_msg *msg, const unsigned char *buf,
+	size_t len);
+enum htg_verdict htg_msg_eom(struct htg_msg *msg);
+
+/* Add a finding from outside the engine (adapter errors, ENV-RATE). */
+enum htg_verdict htg_msg_add_finding(struct htg_msg *msg,
+	enum htg_rule_id rule, enum htg_stage stage, const char *detail);
+
+/* What the engine knows; all borrowed. */
+int	htg_msg_is_htg(const struct htg_msg *msg);
+const char *htg_msg_sender(const struct htg_msg *msg);
+const char *htg_msg_recipient(const struct htg_msg *msg);
+const char *htg_msg_stream(const struct htg_msg *msg);
+const char *htg_msg_env(const struct htg_msg *msg);
+const char *htg_msg_message_id(const struct htg_msg *msg);
+const char *htg_msg_envid(const struct htg_msg *msg);
+const char *htg_msg_queue_id(const struct htg_msg *msg);
+unsigned long long htg_msg_size(const struct htg_msg *msg);
+
+size_t	htg_msg_findings(const struct htg_msg *msg,
+	const struct htg_finding **out);
+
+/* Fixes to apply at end of message (NULL: none). */
+const char *htg_msg_fix_envid(const struct htg_msg *msg);
+const char *htg_msg_fix_notify(const struct htg_msg *msg);
+const char *htg_msg_fix_msgid(const struct htg_msg *msg);
+
+/*
+ * htg_msg_reply - format the reply for the findings not yet reported
+ * whose action is reject or tempfail (in the configured languages), and
+ * mark them reported.  Returns the number of text lines (0: none).
+ */
+int	htg_msg_reply(struct htg_msg *msg, struct htg_reply *reply);
+
+/* htg_finding_text - one finding's sentence in one language */
+void	htg_finding_text(const struct htg_finding *f, enum htg_lang lang,
+	char *buf, size_t buflen);
+
+/*
+ * htg_msg_log - log one line per decision (key=value, sanitised) for
+ * the findings not yet logged plus the verdict.
+ */
+void	htg_msg_log(struct htg_msg *msg, enum htg_stage stage,
+	enum htg_verdict verdict);
+
+const char *htg_verdict_name(enum htg_verdict v);
+
+#endif

@@ -1,0 +1,3 @@
+/* mimehdr.c: being written */
+#include "config.h"
+extern int htg_placeholder_mimehdr;

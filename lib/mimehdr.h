@@ -1,0 +1,62 @@
+/*
+ * NAME
+ *	mimehdr - header value parsing with GMime (all GMime use lives here)
+ * SYNOPSIS
+ *	#include "mimehdr.h"
+ *
+ *	void	mimehdr_init(void);
+ *	int	mimehdr_addresses(const char *value, char *first,
+ *		size_t firstlen);
+ *	int	mimehdr_content_type(const char *value, struct mime_ctype *ct);
+ *	int	mimehdr_disposition(const char *value, struct mime_disp *cd);
+ *	int	mimehdr_date_valid(const char *value);
+ *	int	mimehdr_message_id(const char *value, char *out, size_t outlen);
+ *	char   *mimehdr_new_message_id(const char *domain);
+ *	char   *mimehdr_new_envid(void);
+ * DESCRIPTION
+ *	mimehdr_init() calls g_mime_init() once; call it from main() before
+ *	any thread starts.  mimehdr_addresses() returns the number of
+ *	mailboxes in an address-list header (groups expanded), -1 when it
+ *	does not parse, and copies the first mailbox's addr-spec.
+ *	mimehdr_content_type() and mimehdr_disposition() return 0 and fill
+ *	the struct (lower-case type, subtype, charset; disposition and
+ *	filename), or -1 when the value does not parse.
+ *	mimehdr_date_valid() returns 1 for a date GMime can read.
+ *	mimehdr_message_id() returns 0 and the id without angle brackets
+ *	for a well-formed "<left@right>" value, -1 otherwise.
+ *	The two generators return new unique identifiers (random, from the
+ *	OpenSSL CSPRNG) that the caller frees with g_free().
+ * THREAD SAFETY
+ *	Safe after mimehdr_init(): GMime's parsers are reentrant with
+ *	default options.
+ */
+#ifndef HTG_MIMEHDR_H
+#define HTG_MIMEHDR_H
+
+#include <stddef.h>
+
+#define MIME_TOKEN_MAX	128
+#define MIME_FILENAME_MAX 256
+
+struct mime_ctype {
+	char	type[MIME_TOKEN_MAX];
+	char	subtype[MIME_TOKEN_MAX];
+	char	charset[MIME_TOKEN_MAX];	/* "" when absent */
+	int	has_charset;
+};
+
+struct mime_disp {
+	char	disposition[MIME_TOKEN_MAX];
+	char	filename[MIME_FILENAME_MAX];	/* "" when absent */
+};
+
+void	mimehdr_init(void);
+int	mimehdr_addresses(const char *value, char *first, size_t firstlen);
+int	mimehdr_content_type(const char *value, struct mime_ctype *ct);
+int	mimehdr_disposition(const char *value, struct mime_disp *cd);
+int	mimehdr_date_valid(const char *value);
+int	mimehdr_message_id(const char *value, char *out, size_t outlen);
+char   *mimehdr_new_message_id(const char *domain);
+char   *mimehdr_new_envid(void);
+
+#endif

@@ -1,0 +1,3 @@
+/* msgfile.c: being written */
+#include "config.h"
+extern int htg_placeholder_msgfile;

@@ -1,0 +1,94 @@
+/*
+ * NAME
+ *	rules - the table of HTG interface rules
+ * SYNOPSIS
+ *	#include "rules.h"
+ *
+ *	const struct htg_rule *rule_get(enum htg_rule_id id);
+ *	const struct htg_rule *rule_by_name(const char *name);
+ *	const char *action_name(enum htg_action action);
+ *	int	action_parse(const char *name, enum htg_action *out);
+ * DESCRIPTION
+ *	Rules are data: one row per rule, with the stable ID of
+ *	shared/htg-rules.md, the SMTP stage that can first decide it, its
+ *	default action, whether htgate can fix it, the SMTP reply codes and
+ *	the reply text in Dutch and English.  The checks themselves live in
+ *	engine.c; the text here is what the sender reads.  A row's text is
+ *	a printf format with exactly one %s: the detail of the finding.
+ * OWNERSHIP
+ *	All results point into static read-only tables.
+ * THREAD SAFETY
+ *	Safe: the tables are constant.
+ */
+#ifndef HTG_RULES_H
+#define HTG_RULES_H
+
+enum htg_action {
+	HTG_ACT_NONE = 0,		/* not judged / nothing to do */
+	HTG_ACT_WARN,			/* logged only */
+	HTG_ACT_FIX,			/* htgate repairs the message */
+	HTG_ACT_TEMPFAIL,		/* 4xx: try again later */
+	HTG_ACT_REJECT,			/* 5xx */
+};
+
+enum htg_stage {
+	HTG_STAGE_CONNECT = 0,
+	HTG_STAGE_MAIL,
+	HTG_STAGE_RCPT,
+	HTG_STAGE_HEADER,		/* decided at end of headers */
+	HTG_STAGE_BODY,			/* decided while the body streams */
+	HTG_STAGE_EOM,			/* decided at end of message */
+};
+
+enum htg_rule_id {
+	RULE_ENV_ONE_RCPT = 0,
+	RULE_ENV_MIXED,
+	RULE_ENV_ONE_SENDER,
+	RULE_ENV_STREAM,
+	RULE_ENV_ENVIRONMENT,
+	RULE_ENV_ENVID,
+	RULE_ENV_NOTIFY,
+	RULE_ENV_AUTH,
+	RULE_ENV_SIZE,
+	RULE_ENV_RATE,
+	RULE_HDR_FROM,
+	RULE_HDR_TO,
+	RULE_HDR_CC,
+	RULE_HDR_MSGID,
+	RULE_HDR_SUBJECT,
+	RULE_HDR_DATE,
+	RULE_MIME_SINGLE,
+	RULE_MIME_TYPE,
+	RULE_MIME_CHARSET,
+	RULE_MIME_CTE,
+	RULE_MIME_B64,
+	RULE_MIME_QP,
+	RULE_MIME_7BIT,
+	RULE_MIME_DISPOSITION,
+	RULE_MIME_HEADER,		/* htgate: conflicting/unparseable MIME header */
+	RULE_LIMIT,			/* htgate: a bound on peer input exceeded */
+	RULE_INTERNAL,			/* htgate: internal error, always tempfail */
+	RULE_COUNT
+};
+
+struct htg_rule {
+	enum htg_rule_id id;
+	const char *name;		/* stable ID, e.g. "MIME-CHARSET" */
+	enum htg_stage stage;		/* earliest stage that can decide */
+	enum htg_action default_action;	/* for a violation */
+	int	fixable;		/* HTG_ACT_FIX allowed */
+	const char *reply_code;		/* "550" (or "451" for tempfail) */
+	const char *status_code;	/* RFC 3463, e.g. "5.6.0" */
+	const char *source;		/* section of the interface document */
+	const char *summary;		/* one line for docs and --list-rules */
+	const char *text_en;		/* printf format, one %s */
+	const char *text_nl;		/* printf format, one %s */
+};
+
+const struct htg_rule *rule_get(enum htg_rule_id id);
+const struct htg_rule *rule_by_name(const char *name);
+const char *action_name(enum htg_action action);
+int	action_parse(const char *name, enum htg_action *out);
+const char *stage_name(enum htg_stage stage);
+
+#endif
