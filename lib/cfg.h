@@ -100,7 +100,18 @@ struct htg_account {
 	enum htg_rate_mode rate_mode;
 	int	rate_limit;		/* messages per rate_window */
 	int	rate_window;		/* seconds */
-	char   *fetch_recipient;	/* local mailbox for fetched answers */
+	int	fetch;			/* htgate-fetch polls this mailbox */
+	int	fetch_env;		/* index into cfg->envs for POP3 */
+	char   *fetch_recipient;	/* default local mailbox for answers */
+};
+
+/* [route NAME]: where htgate-fetch delivers an answer (first match wins) */
+struct htg_route {
+	char   *name;
+	char   *account;		/* account name or "*" */
+	char   *header;			/* header to match, e.g. "Subject" */
+	char   *pattern;		/* glob (fnmatch, case-insensitive) */
+	char   *recipient;		/* local recipient when it matches */
 };
 
 struct htg_cfg {
@@ -119,6 +130,11 @@ struct htg_cfg {
 	int	log_verbose;
 	enum htg_action on_internal_error; /* tempfail (default) */
 	char   *policy_default_action;	/* htgate-policyd on bad request */
+	char   *state_dir;		/* /var/lib/htgate: fetch state, locks */
+	char   *fetch_deliver;		/* "smtp:127.0.0.1:25" or "sendmail" */
+	char   *fetch_sender;		/* local envelope sender of fetched mail */
+	int	fetch_interval;		/* seconds between polls in daemon mode */
+	size_t	fetch_max_size;		/* larger answers stay on the server */
 
 	int	nenvs;
 	struct htg_env envs[CFG_MAX_ENVS];
@@ -126,6 +142,8 @@ struct htg_cfg {
 	struct htg_stream *streams;
 	int	naccounts;
 	struct htg_account *accounts;
+	int	nroutes;
+	struct htg_route *routes;
 
 	/* [rules] */
 	enum htg_action rule_action[RULE_COUNT];
