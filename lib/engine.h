@@ -41,6 +41,9 @@
  *	forbids refusing the simulated RCPT): recipient findings are kept
  *	and decided at end of message instead, and every recipient counts.
  *
+ *	Flag HTG_MSG_NO_ESMTP (policy daemon, which never sees ESMTP
+ *	parameters): ENV-NOTIFY and ENV-ENVID are not judged; the milter does.
+ *
  *	Fixes (action "fix") are decided by the engine and applied by the
  *	adapter at end of message: htg_msg_fix_envid() is the ENVID to set
  *	with smfi_chgfrom, htg_msg_fix_notify() the NOTIFY value to give the
@@ -65,7 +68,8 @@
 #include "cfg.h"
 #include "rules.h"
 
-#define HTG_MSG_DEFER_ENVELOPE	0x01
+#define HTG_MSG_DEFER_ENVELOPE	0x01	/* non-SMTP: decide RCPT faults at EOM */
+#define HTG_MSG_NO_ESMTP	0x02	/* adapter can't see NOTIFY/ENVID (policy) */
 
 #define HTG_DETAIL_MAX	240		/* sanitised detail of a finding */
 #define HTG_REPLY_LINES	12		/* lines in one multi-line reply */
@@ -115,6 +119,10 @@ enum htg_verdict htg_msg_eom(struct htg_msg *msg);
 /* Add a finding from outside the engine (adapter errors, ENV-RATE). */
 enum htg_verdict htg_msg_add_finding(struct htg_msg *msg,
 	enum htg_rule_id rule, enum htg_stage stage, const char *detail);
+/* The same with an explicit action (e.g. an account's rate mode). */
+enum htg_verdict htg_msg_add_finding_as(struct htg_msg *msg,
+	enum htg_rule_id rule, enum htg_stage stage, enum htg_action action,
+	const char *detail);
 
 /* What the engine knows; all borrowed. */
 int	htg_msg_is_htg(const struct htg_msg *msg);
@@ -126,6 +134,8 @@ const char *htg_msg_message_id(const struct htg_msg *msg);
 const char *htg_msg_envid(const struct htg_msg *msg);
 const char *htg_msg_queue_id(const struct htg_msg *msg);
 unsigned long long htg_msg_size(const struct htg_msg *msg);
+const struct htg_account *htg_msg_account(const struct htg_msg *msg);
+int	htg_msg_recipient_count(const struct htg_msg *msg);
 
 size_t	htg_msg_findings(const struct htg_msg *msg,
 	const struct htg_finding **out);
