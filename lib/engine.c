@@ -1,3 +1,393 @@
-/* engine.c: being written */
+/*
+ * NAME
+ *	engine - message life cycle, findings, verdicts, body and end of
+ *	message
+ * DESCRIPTION
+ *	See engine.h for the contract and engine_int.h for how the engine is
+ *	split.  A finding is recorded with the action configured for its
+ *	rule (cfg_rule_action, which applies report_only); a stage's verdict
+ *	is the worst action among the findings it added: reject, then
+ *	tempfail.  In defer mode (non-SMTP submission) RCPT and header
+ *	stages never refuse; end of message decides on everything.
+ * OWNERSHIP
+ *	struct htg_msg and its fix strings are g_malloc()ed here and freed
+ *	by htg_msg_free().
+ */
 #include "config.h"
-extern int htg_placeholder_engine;
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "log.h"
+
+/* htg_msg_new - empty message judged under cfg */
+struct htg_msg *
+htg_msg_new(const struct htg_cfg *cfg, int flags)
+{
+	struct htg_msg *msg = g_new0(struct htg_msg, 1);
+
+	msg->cfg = cfg;
+	msg->flags = flags;
+	g_strlcpy(msg->queue_id, "NOQUEUE", sizeof(msg->queue_id));
+	return (msg);
+}
+
+/* htg_msg_free - release a message (NULL is fine) */
+void
+htg_msg_free(struct htg_msg *msg)
+{
+	if (msg == NULL)
+		return;
+	eng_hdr_free(msg);
+	g_free(msg->fix_envid);
+	g_free(msg->fix_notify);
+	g_free(msg->fix_msgid);
+	g_free(msg);
+}
+
+/* htg_msg_set_sasl_user - the SMTP AUTH login of the submitter */
+void
+htg_msg_set_sasl_user(struct htg_msg *msg, const char *user)
+{
+	g_strlcpy(msg->sasl_user, user ? user : "", sizeof(msg->sasl_user));
+}
+
+/* htg_msg_set_queue_id - Postfix queue ID, once known */
+void
+htg_msg_set_queue_id(struct htg_msg *msg, const char *qid)
+{
+	if (qid && *qid)
+		log_sanitize(msg->queue_id, sizeof(msg->queue_id), qid);
+}
+
+/* eng_action - configured action of a rule for this message */
+enum htg_action
+eng_action(const struct htg_msg *msg, enum htg_rule_id rule)
+{
+	return (cfg_rule_action(msg->cfg, rule));
+}
+
+/* eng_add - record a finding; HTG_ACT_NONE as action means "configured" */
+enum htg_verdict
+eng_add(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
+	enum htg_action action, const char *fmt, ...)
+{
+	struct htg_finding *f;
+	char	raw[HTG_DETAIL_MAX * 2];
+	va_list	ap;
+
+	if (action == HTG_ACT_NONE)
+		action = eng_action(msg, rule);
+	if (action == HTG_ACT_NONE)
+		return (HTG_CONTINUE);
+	if (msg->cfg->report_only && action == HTG_ACT_REJECT)
+		action = HTG_ACT_WARN;
+	if (msg->nfindings >= ENG_MAX_FINDINGS) {
+		msg->dropped_findings++;
+		f = &msg->findings[ENG_MAX_FINDINGS - 1];
+		if (action > f->action)	/* keep the verdict right */
+			f->action = action;
+	} else {
+		f = &msg->findings[msg->nfindings++];
+		memset(f, 0, sizeof(*f));
+		f->rule = rule;
+		f->action = action;
+		f->stage = stage;
+		va_start(ap, fmt);
+		vsnprintf(raw, sizeof(raw), fmt, ap);
+		va_end(ap);
+		log_sanitize(f->detail, sizeof(f->detail), raw);
+	}
+	if (action == HTG_ACT_REJECT)
+		return (HTG_REJECT);
+	if (action == HTG_ACT_TEMPFAIL)
+		return (HTG_TEMPFAIL);
+	return (HTG_CONTINUE);
+}
+
+/* eng_verdict_since - worst verdict among findings from index mark on */
+enum htg_verdict
+eng_verdict_since(struct htg_msg *msg, size_t mark)
+{
+	enum htg_verdict v = HTG_CONTINUE;
+	size_t	i;
+
+	for (i = mark; i < msg->nfindings; i++) {
+		if (msg->findings[i].action == HTG_ACT_REJECT)
+			return (HTG_REJECT);
+		if (msg->findings[i].action == HTG_ACT_TEMPFAIL)
+			v = HTG_TEMPFAIL;
+	}
+	return (v);
+}
+
+/* htg_msg_add_finding - finding from an adapter, configured action */
+enum htg_verdict
+htg_msg_add_finding(struct htg_msg *msg, enum htg_rule_id rule,
+		    enum htg_stage stage, const char *detail)
+{
+	return (htg_msg_add_finding_as(msg, rule, stage, HTG_ACT_NONE, detail));
+}
+
+/* htg_msg_add_finding_as - finding from an adapter, explicit action */
+enum htg_verdict
+htg_msg_add_finding_as(struct htg_msg *msg, enum htg_rule_id rule,
+		       enum htg_stage stage, enum htg_action action,
+		       const char *detail)
+{
+	if (rule == RULE_INTERNAL && action == HTG_ACT_NONE)
+		action = msg->cfg->on_internal_error == HTG_ACT_REJECT ?
+			HTG_ACT_REJECT : HTG_ACT_TEMPFAIL;
+	return (eng_add(msg, rule, stage, action, "%s", detail ? detail : ""));
+}
+
+/* decide - a stage's verdict, honouring defer mode */
+static enum htg_verdict
+decide(struct htg_msg *msg, size_t mark, int final)
+{
+	if ((msg->flags & HTG_MSG_DEFER_ENVELOPE) && !final)
+		return (HTG_CONTINUE);
+	return (eng_verdict_since(msg, final && (msg->flags & HTG_MSG_DEFER_ENVELOPE) ? 0 : mark));
+}
+
+/* htg_msg_mail - MAIL FROM and its ESMTP parameters */
+enum htg_verdict
+htg_msg_mail(struct htg_msg *msg, const char *addr, char *const *esmtp_args)
+{
+	return (eng_mail(msg, addr, esmtp_args));
+}
+
+/* htg_msg_rcpt - one RCPT TO; a REJECT refuses only this recipient */
+enum htg_verdict
+htg_msg_rcpt(struct htg_msg *msg, const char *addr, char *const *esmtp_args)
+{
+	return (eng_rcpt(msg, addr, esmtp_args));
+}
+
+/* htg_msg_header - one header field */
+enum htg_verdict
+htg_msg_header(struct htg_msg *msg, const char *name, const char *value)
+{
+	size_t	mark = msg->nfindings;
+	enum htg_verdict v;
+
+	if (msg->bypass || msg->nhtg == 0) {
+		msg->bypass = 1;
+		return (HTG_ACCEPT);
+	}
+	v = eng_header(msg, name, value);
+	if (v == HTG_ACCEPT)
+		return (v);
+	return (decide(msg, mark, 0));
+}
+
+/* htg_msg_eoh - end of headers: judge every header rule */
+enum htg_verdict
+htg_msg_eoh(struct htg_msg *msg)
+{
+	size_t	mark = msg->nfindings;
+
+	if (msg->bypass || msg->nhtg == 0) {
+		msg->bypass = 1;
+		return (HTG_ACCEPT);
+	}
+	if (eng_eoh(msg) == HTG_ACCEPT) {
+		msg->bypass = 1;
+		return (HTG_ACCEPT);
+	}
+	return (decide(msg, mark, 0));
+}
+
+/* check_size - ENV-SIZE on the bytes seen so far */
+static void
+check_size(struct htg_msg *msg)
+{
+	unsigned long long total = msg->header_bytes + msg->body_bytes;
+
+	if (!msg->size_hit && msg->cfg->size_limit
+	    && total > msg->cfg->size_limit) {
+		msg->size_hit = 1;
+		eng_add(msg, RULE_ENV_SIZE, HTG_STAGE_BODY, HTG_ACT_NONE,
+			"more than %zu bytes", msg->cfg->size_limit);
+	}
+}
+
+/* body_fault - turn a validator error into its rule's finding */
+static void
+body_fault(struct htg_msg *msg)
+{
+	msg->body_fault = 1;
+	eng_add(msg, msg->val_rule, HTG_STAGE_BODY, HTG_ACT_NONE,
+		"%s at body line %llu, byte %llu", msg->val.error,
+		msg->val.line, msg->val.offset);
+}
+
+/* htg_msg_body - one body chunk (CR LF line ends) */
+enum htg_verdict
+htg_msg_body(struct htg_msg *msg, const unsigned char *buf, size_t len)
+{
+	size_t	mark = msg->nfindings;
+
+	if (msg->bypass || msg->nhtg == 0)
+		return (HTG_ACCEPT);
+	if (!msg->body_ready)
+		return (htg_msg_add_finding(msg, RULE_INTERNAL, HTG_STAGE_BODY,
+					    "body before end of headers"));
+	msg->body_bytes += len;
+	check_size(msg);
+	if (!msg->body_fault && encval_feed(&msg->val, buf, len) < 0)
+		body_fault(msg);
+	return (decide(msg, mark, 0));
+}
+
+/* htg_msg_eom - end of message: the final verdict */
+enum htg_verdict
+htg_msg_eom(struct htg_msg *msg)
+{
+	size_t	mark = msg->nfindings;
+	enum htg_verdict v;
+
+	if (msg->bypass || msg->nhtg == 0)
+		return (HTG_ACCEPT);
+	if (!msg->body_ready && htg_msg_eoh(msg) == HTG_ACCEPT)
+		return (HTG_ACCEPT);
+	if (!msg->body_fault && encval_finish(&msg->val) < 0)
+		body_fault(msg);
+	if (!msg->val.nonblank)
+		eng_add(msg, RULE_MIME_SINGLE, HTG_STAGE_EOM, HTG_ACT_NONE,
+			"no body part: the message body is empty");
+	v = decide(msg, mark, 1);
+	return (v == HTG_CONTINUE ? HTG_ACCEPT : v);
+}
+
+/* htg_msg_is_htg - accessor, borrowed */
+int
+htg_msg_is_htg(const struct htg_msg *msg)
+{
+	return (msg->nhtg > 0);
+}
+
+/* htg_msg_sender - accessor, borrowed */
+const char *
+htg_msg_sender(const struct htg_msg *msg)
+{
+	return (msg->sender);
+}
+
+/* htg_msg_recipient - accessor, borrowed */
+const char *
+htg_msg_recipient(const struct htg_msg *msg)
+{
+	return (msg->rcpt);
+}
+
+/* htg_msg_stream - accessor, borrowed */
+const char *
+htg_msg_stream(const struct htg_msg *msg)
+{
+	return (msg->stream ? msg->stream->name : "");
+}
+
+/* htg_msg_env - accessor, borrowed */
+const char *
+htg_msg_env(const struct htg_msg *msg)
+{
+	return (msg->env ? msg->env->name : "");
+}
+
+/* htg_msg_message_id - accessor, borrowed */
+const char *
+htg_msg_message_id(const struct htg_msg *msg)
+{
+	return (msg->msgid);
+}
+
+/* htg_msg_envid - accessor, borrowed */
+const char *
+htg_msg_envid(const struct htg_msg *msg)
+{
+	return (msg->fix_envid ? msg->fix_envid : msg->envid);
+}
+
+/* htg_msg_queue_id - accessor, borrowed */
+const char *
+htg_msg_queue_id(const struct htg_msg *msg)
+{
+	return (msg->queue_id);
+}
+
+/* htg_msg_size - accessor, borrowed */
+unsigned long long
+htg_msg_size(const struct htg_msg *msg)
+{
+	return (msg->header_bytes + msg->body_bytes);
+}
+
+/* htg_msg_account - accessor, borrowed */
+const struct htg_account *
+htg_msg_account(const struct htg_msg *msg)
+{
+	return (msg->account);
+}
+
+/* htg_msg_recipient_count - accessor, borrowed */
+int
+htg_msg_recipient_count(const struct htg_msg *msg)
+{
+	return (msg->nrcpt);
+}
+
+/* htg_msg_findings - accessor, borrowed */
+size_t
+htg_msg_findings(const struct htg_msg *msg, const struct htg_finding **out)
+{
+	*out = msg->findings;
+	return (msg->nfindings);
+}
+
+/* htg_msg_fix_envid - accessor, borrowed */
+const char *
+htg_msg_fix_envid(const struct htg_msg *msg)
+{
+	return (msg->fix_envid);
+}
+
+/* htg_msg_fix_notify - accessor, borrowed */
+const char *
+htg_msg_fix_notify(const struct htg_msg *msg)
+{
+	return (msg->fix_notify);
+}
+
+/* htg_msg_fix_msgid - accessor, borrowed */
+const char *
+htg_msg_fix_msgid(const struct htg_msg *msg)
+{
+	return (msg->fix_msgid);
+}
+
+/* htg_msg_cfg - accessor, borrowed */
+const struct htg_cfg *
+htg_msg_cfg(const struct htg_msg *msg)
+{
+	return (msg->cfg);
+}
+
+/* htg_verdict_name - keyword of a verdict */
+const char *
+htg_verdict_name(enum htg_verdict v)
+{
+	switch (v) {
+	case HTG_CONTINUE:
+		return ("continue");
+	case HTG_ACCEPT:
+		return ("accept");
+	case HTG_REJECT:
+		return ("reject");
+	case HTG_TEMPFAIL:
+		return ("tempfail");
+	}
+	return ("?");
+}

@@ -87,7 +87,8 @@ struct htg_finding {
 	enum htg_action action;		/* after config and report-only */
 	enum htg_stage stage;		/* where it was decided */
 	char	detail[HTG_DETAIL_MAX];	/* sanitised, for text and log */
-	int	reported;		/* already part of a reply/log line */
+	int	reported;		/* already part of a reply */
+	int	logged;			/* already part of a log line */
 };
 
 /* A formatted SMTP reply: code, enhanced code and up to N text lines */
@@ -135,12 +136,19 @@ const char *htg_msg_envid(const struct htg_msg *msg);
 const char *htg_msg_queue_id(const struct htg_msg *msg);
 unsigned long long htg_msg_size(const struct htg_msg *msg);
 const struct htg_account *htg_msg_account(const struct htg_msg *msg);
+const struct htg_cfg *htg_msg_cfg(const struct htg_msg *msg);
 int	htg_msg_recipient_count(const struct htg_msg *msg);
 
 size_t	htg_msg_findings(const struct htg_msg *msg,
 	const struct htg_finding **out);
 
-/* Fixes to apply at end of message (NULL: none). */
+/*
+ * Fixes to apply at end of message (NULL: none).  fix_envid is the ENVID
+ * value (the adapter passes "ENVID=<value>" to smfi_chgfrom); fix_notify
+ * is the complete ESMTP argument string for smfi_addrcpt_par (NOTIFY=...
+ * plus the recipient's original ORCPT, if any); fix_msgid is the value of
+ * a Message-ID header to add.
+ */
 const char *htg_msg_fix_envid(const struct htg_msg *msg);
 const char *htg_msg_fix_notify(const struct htg_msg *msg);
 const char *htg_msg_fix_msgid(const struct htg_msg *msg);

@@ -1,0 +1,431 @@
+/*
+ * NAME
+ *	engine_hdr - header rules: HDR-*, ENV-ENVIRONMENT, MIME-* of the
+ *	header block, LIMIT; and the choice of body validator
+ * DESCRIPTION
+ *	Each header is counted against the limits as it arrives; the
+ *	eleven headers the rules read are kept (first value, trimmed, at
+ *	most max_header_line bytes).  Everything is judged at end of
+ *	headers, so all header findings are reported together.  A header
+ *	that decides the MIME reading and is repeated with a different
+ *	value is MIME-HEADER: never guessed.
+ * OWNERSHIP
+ *	The kept values are GStrings in struct htg_msg, freed by
+ *	eng_hdr_free().
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine_int.h"
+#include "mimehdr.h"
+
+/* The headers the rules read, sorted by name for bsearch. */
+static const struct eng_hdr_name {
+	const char *name;
+	enum eng_hdr id;
+} hdr_names[] = {
+	{"bcc", EH_BCC},
+	{"cc", EH_CC},
+	{"content-disposition", EH_DISP},
+	{"content-transfer-encoding", EH_CTE},
+	{"content-type", EH_CTYPE},
+	{"date", EH_DATE},
+	{"from", EH_FROM},
+	{"message-id", EH_MSGID},
+	{"mime-version", EH_MIMEVER},
+	{"subject", EH_SUBJECT},
+	{"to", EH_TO},
+};
+
+static const char *const hdr_display[EH_COUNT] = {
+	[EH_FROM] = "From", [EH_TO] = "To", [EH_CC] = "Cc", [EH_BCC] = "Bcc",
+	[EH_MSGID] = "Message-ID", [EH_SUBJECT] = "Subject",
+	[EH_DATE] = "Date", [EH_CTYPE] = "Content-Type",
+	[EH_CTE] = "Content-Transfer-Encoding", [EH_MIMEVER] = "MIME-Version",
+	[EH_DISP] = "Content-Disposition",
+};
+
+/* hdr_name_cmp - bsearch comparator, case-insensitive */
+static int
+hdr_name_cmp(const void *key, const void *elem)
+{
+	return (strcasecmp((const char *) key,
+			   ((const struct eng_hdr_name *) elem)->name));
+}
+
+/* eng_hdr_free - release kept header values */
+void
+eng_hdr_free(struct htg_msg *msg)
+{
+	int	i;
+
+	for (i = 0; i < EH_COUNT; i++)
+		if (msg->hdr[i].value)
+			g_string_free(msg->hdr[i].value, TRUE);
+}
+
+/* trimmed - value without surrounding white space (CR LF included) */
+static GString *
+trimmed(const char *value)
+{
+	const char *s = value, *e = value + strlen(value);
+
+	while (*s && isspace((unsigned char) *s))
+		s++;
+	while (e > s && isspace((unsigned char) e[-1]))
+		e--;
+	return (g_string_new_len(s, e - s));
+}
+
+/* same_mime_value - equal up to case and white space */
+static int
+same_mime_value(const char *a, const char *b)
+{
+	for (;;) {
+		while (isspace((unsigned char) *a))
+			a++;
+		while (isspace((unsigned char) *b))
+			b++;
+		if (*a == 0 || *b == 0)
+			return (*a == *b);
+		if (tolower((unsigned char) *a) != tolower((unsigned char) *b))
+			return (0);
+		a++, b++;
+	}
+}
+
+/* eng_header - count, bound and keep one header */
+enum htg_verdict
+eng_header(struct htg_msg *msg, const char *name, const char *value)
+{
+	const struct htg_cfg *cfg = msg->cfg;
+	const struct eng_hdr_name *hn;
+	struct eng_hdrval *hv;
+	size_t	len = strlen(name) + strlen(value) + 4;
+	GString *t;
+
+	if (msg->limit_hit)
+		return (HTG_CONTINUE);
+	msg->header_count++;
+	msg->header_bytes += len;
+	if (msg->header_count > cfg->max_header_count
+	    || msg->header_bytes > cfg->max_header_bytes
+	    || len > cfg->max_header_line) {
+		msg->limit_hit = 1;
+		return (eng_add(msg, RULE_LIMIT, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			msg->header_count > cfg->max_header_count ?
+			"more than %zu header fields" :
+			msg->header_bytes > cfg->max_header_bytes ?
+			"header block larger than %zu bytes" :
+			"one header field longer than %zu bytes",
+			msg->header_count > cfg->max_header_count ?
+			cfg->max_header_count :
+			msg->header_bytes > cfg->max_header_bytes ?
+			cfg->max_header_bytes : cfg->max_header_line));
+	}
+	hn = bsearch(name, hdr_names, G_N_ELEMENTS(hdr_names),
+		     sizeof(hdr_names[0]), hdr_name_cmp);
+	if (hn == NULL)
+		return (HTG_CONTINUE);
+	hv = &msg->hdr[hn->id];
+	hv->count++;
+	t = trimmed(value);
+	if (hv->value == NULL)
+		hv->value = t;
+	else {
+		if (!same_mime_value(hv->value->str, t->str))
+			hv->conflict = 1;
+		g_string_free(t, TRUE);
+	}
+	return (HTG_CONTINUE);
+}
+
+/* hval - kept value of a header, or NULL */
+static const char *
+hval(const struct htg_msg *msg, enum eng_hdr h)
+{
+	return (msg->hdr[h].value ? msg->hdr[h].value->str : NULL);
+}
+
+/* check_from - HDR-FROM */
+static void
+check_from(struct htg_msg *msg)
+{
+	int	n = hval(msg, EH_FROM) ? mimehdr_addresses(hval(msg, EH_FROM), NULL, 0) : 0;
+
+	if (msg->hdr[EH_FROM].count == 0)
+		eng_add(msg, RULE_HDR_FROM, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"From: is missing");
+	else if (msg->hdr[EH_FROM].count > 1)
+		eng_add(msg, RULE_HDR_FROM, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"From: appears %d times", msg->hdr[EH_FROM].count);
+	else if (n != 1)
+		eng_add(msg, RULE_HDR_FROM, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"From: holds %d addresses", n < 0 ? 0 : n);
+}
+
+/* check_to - HDR-TO and ENV-ENVIRONMENT */
+static void
+check_to(struct htg_msg *msg)
+{
+	char	first[ENG_ADDR_MAX], a[ENG_ADDR_MAX];
+	const char *at, *domain;
+	const struct htg_env *env = NULL;
+	int	n, envelope_form = 0;
+
+	if (msg->hdr[EH_TO].count != 1) {
+		eng_add(msg, RULE_HDR_TO, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			msg->hdr[EH_TO].count ? "To: appears %d times" :
+			"To: is missing%.0d", msg->hdr[EH_TO].count);
+		return;
+	}
+	n = mimehdr_addresses(hval(msg, EH_TO), first, sizeof(first));
+	if (n != 1) {
+		eng_add(msg, RULE_HDR_TO, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"To: holds %d addresses", n < 0 ? 0 : n);
+		return;
+	}
+	if (eng_split_addr(first, a, sizeof(a), &at, &domain) == 0)
+		env = cfg_env_by_domain(msg->cfg, domain, &envelope_form);
+	if (env == NULL) {
+		eng_add(msg, RULE_HDR_TO, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"To: %s is not an HTG address; use %s@%s", a,
+			msg->rcpt_local, msg->env->header_domain);
+		return;
+	}
+	if (envelope_form)
+		eng_add(msg, RULE_HDR_TO, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"To: %s is the submission address; write %.*s@%s",
+			a, (int) (at - a), a, env->header_domain);
+	if (env != msg->env)
+		eng_add(msg, RULE_ENV_ENVIRONMENT, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"envelope recipient %s is %s, To: %s is %s", msg->rcpt,
+			msg->env->name, a, env->name);
+	if ((size_t) (at - a) != strlen(msg->rcpt_local)
+	    || strncasecmp(a, msg->rcpt_local, at - a) != 0)
+		eng_add(msg, RULE_HDR_TO, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"To: %s names another stream than envelope recipient %s",
+			a, msg->rcpt);
+}
+
+/* check_once - a header that must appear exactly once */
+static int
+check_once(struct htg_msg *msg, enum eng_hdr h, enum htg_rule_id rule,
+	   enum htg_action act)
+{
+	if (msg->hdr[h].count == 1)
+		return (1);
+	eng_add(msg, rule, HTG_STAGE_HEADER, act,
+		msg->hdr[h].count ? "%s: appears %d times" : "%s: is missing%.0d",
+		hdr_display[h], msg->hdr[h].count);
+	return (0);
+}
+
+/* check_msgid - HDR-MSGID (a missing one can be fixed) */
+static void
+check_msgid(struct htg_msg *msg)
+{
+	const char *domain = strrchr(msg->sender, '@');
+	enum htg_action act = eng_action(msg, RULE_HDR_MSGID);
+	char	id[ENG_ARG_MAX];
+
+	if (msg->hdr[EH_MSGID].count == 0 && act == HTG_ACT_FIX) {
+		if ((msg->fix_msgid = mimehdr_new_message_id(domain ? domain + 1 : NULL)) == NULL) {
+			htg_msg_add_finding(msg, RULE_INTERNAL, HTG_STAGE_HEADER,
+					    "no random Message-ID");
+			return;
+		}
+		g_strlcpy(msg->msgid, msg->fix_msgid, sizeof(msg->msgid));
+		eng_add(msg, RULE_HDR_MSGID, HTG_STAGE_HEADER, HTG_ACT_FIX,
+			"Message-ID: was missing; %s added", msg->fix_msgid);
+		return;
+	}
+	/* Only a missing Message-ID can be fixed; the rest is refused. */
+	if (act == HTG_ACT_FIX)
+		act = HTG_ACT_REJECT;
+	if (!check_once(msg, EH_MSGID, RULE_HDR_MSGID, act))
+		return;
+	g_strlcpy(msg->msgid, hval(msg, EH_MSGID), sizeof(msg->msgid));
+	if (mimehdr_message_id(hval(msg, EH_MSGID), id, sizeof(id)) < 0)
+		eng_add(msg, RULE_HDR_MSGID, HTG_STAGE_HEADER, act,
+			"Message-ID: %s is not of the form <id@domain>",
+			hval(msg, EH_MSGID));
+}
+
+/* check_subject_date - HDR-SUBJECT and HDR-DATE */
+static void
+check_subject_date(struct htg_msg *msg)
+{
+	if (check_once(msg, EH_SUBJECT, RULE_HDR_SUBJECT, HTG_ACT_NONE)
+	    && hval(msg, EH_SUBJECT)[0] == 0)
+		eng_add(msg, RULE_HDR_SUBJECT, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"Subject: is empty");
+	if (check_once(msg, EH_DATE, RULE_HDR_DATE, HTG_ACT_NONE)
+	    && !mimehdr_date_valid(hval(msg, EH_DATE)))
+		eng_add(msg, RULE_HDR_DATE, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"Date: %s is not a valid date", hval(msg, EH_DATE));
+}
+
+/* is_windows_codepage - charset names HTG refuses */
+static int
+is_windows_codepage(const char *cs)
+{
+	static const char *const prefixes[] = {
+		"cp", "x-cp", "windows-", "x-windows-", "ibm", "ms-", "ms",
+	};
+	size_t	i, n;
+
+	for (i = 0; i < G_N_ELEMENTS(prefixes); i++) {
+		n = strlen(prefixes[i]);
+		if (g_ascii_strncasecmp(cs, prefixes[i], n) != 0)
+			continue;
+		if (strcmp(prefixes[i], "windows-") == 0
+		    || strcmp(prefixes[i], "x-windows-") == 0
+		    || strcmp(prefixes[i], "ms-") == 0)
+			return (1);
+		/* cp1252, x-cp1250, ibm850, ms936: a code page number */
+		if (isdigit((unsigned char) cs[n]))
+			return (1);
+	}
+	return (0);
+}
+
+/* allowed_type - MIME-TYPE's list */
+static int
+allowed_type(const struct mime_ctype *ct)
+{
+	static const char *const types[] = {
+		"text/plain", "application/edifact", "application/xml",
+		"application/pdf", "application/zip",
+		"application/octet-stream",
+	};
+	char	full[2 * MIME_TOKEN_MAX + 2];
+	size_t	i;
+
+	g_snprintf(full, sizeof(full), "%s/%s", ct->type, ct->subtype);
+	for (i = 0; i < G_N_ELEMENTS(types); i++)
+		if (strcmp(full, types[i]) == 0)
+			return (1);
+	return (0);
+}
+
+/* check_disposition - MIME-DISPOSITION (only a warning for text/plain) */
+static void
+check_disposition(struct htg_msg *msg, const struct mime_ctype *ct)
+{
+	struct mime_disp cd;
+	enum htg_action act = eng_action(msg, RULE_MIME_DISPOSITION);
+	const char *why = NULL, *dot;
+
+	if (act == HTG_ACT_REJECT && strcmp(ct->type, "text") == 0)
+		act = HTG_ACT_WARN;
+	if (hval(msg, EH_DISP) == NULL)
+		why = "Content-Disposition is missing";
+	else if (mimehdr_disposition(hval(msg, EH_DISP), &cd) < 0)
+		why = "Content-Disposition does not parse";
+	else if (strcmp(cd.disposition, "attachment") != 0)
+		why = "Content-Disposition is not attachment";
+	else if (cd.filename[0] == 0)
+		why = "Content-Disposition has no filename";
+	else if ((dot = strrchr(cd.filename, '.')) == NULL || dot[1] == 0
+		 || dot == cd.filename)
+		why = "the filename has no extension";
+	if (why)
+		eng_add(msg, RULE_MIME_DISPOSITION, HTG_STAGE_HEADER, act,
+			"%s", why);
+}
+
+/* check_cte - MIME-CTE; sets up the body validator */
+static void
+check_cte(struct htg_msg *msg)
+{
+	const char *cte = hval(msg, EH_CTE);
+	enum encval_kind kind = ENCVAL_7BIT;
+
+	msg->val_rule = RULE_MIME_7BIT;
+	if (cte == NULL || *cte == 0 || g_ascii_strcasecmp(cte, "7bit") == 0)
+		kind = ENCVAL_7BIT;
+	else if (g_ascii_strcasecmp(cte, "base64") == 0)
+		kind = ENCVAL_BASE64, msg->val_rule = RULE_MIME_B64;
+	else if (g_ascii_strcasecmp(cte, "quoted-printable") == 0)
+		kind = ENCVAL_QP, msg->val_rule = RULE_MIME_QP;
+	else
+		eng_add(msg, RULE_MIME_CTE, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"Content-Transfer-Encoding: %s", cte);
+	encval_init(&msg->val, kind, msg->cfg->max_line_length);
+	msg->body_ready = 1;
+}
+
+/* check_mime - MIME-HEADER, MIME-SINGLE, MIME-TYPE, MIME-CHARSET, ... */
+static void
+check_mime(struct htg_msg *msg, const struct mime_ctype *ct, int ct_ok)
+{
+	static const enum eng_hdr deciding[] = {EH_CTYPE, EH_CTE, EH_MIMEVER};
+	size_t	i;
+
+	for (i = 0; i < G_N_ELEMENTS(deciding); i++)
+		if (msg->hdr[deciding[i]].conflict)
+			eng_add(msg, RULE_MIME_HEADER, HTG_STAGE_HEADER, HTG_ACT_NONE,
+				"%s: is given twice with different values",
+				hdr_display[deciding[i]]);
+	check_cte(msg);
+	if (!ct_ok) {
+		eng_add(msg, RULE_MIME_HEADER, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"Content-Type: %s does not parse", hval(msg, EH_CTYPE));
+		return;
+	}
+	if (strcmp(ct->type, "multipart") == 0) {
+		eng_add(msg, RULE_MIME_SINGLE, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"Content-Type: multipart/%s", ct->subtype);
+		return;
+	}
+	if (!allowed_type(ct))
+		eng_add(msg, RULE_MIME_TYPE, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"Content-Type: %s/%s", ct->type, ct->subtype);
+	if (ct->has_charset && is_windows_codepage(ct->charset))
+		eng_add(msg, RULE_MIME_CHARSET, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"charset=%s is a Windows code page", ct->charset);
+	check_disposition(msg, ct);
+}
+
+/* eng_eoh - judge the header block; HTG_ACCEPT for a DSN */
+enum htg_verdict
+eng_eoh(struct htg_msg *msg)
+{
+	struct mime_ctype ct;
+	int	ct_ok = 1;
+
+	if (hval(msg, EH_CTYPE) == NULL) {
+		memset(&ct, 0, sizeof(ct));
+		g_strlcpy(ct.type, "text", sizeof(ct.type));
+		g_strlcpy(ct.subtype, "plain", sizeof(ct.subtype));
+	} else {
+		ct_ok = mimehdr_content_type(hval(msg, EH_CTYPE), &ct) == 0;
+	}
+	if (msg->null_sender) {
+		if (ct_ok && strcmp(ct.type, "multipart") == 0
+		    && strcmp(ct.subtype, "report") == 0)
+			return (HTG_ACCEPT);
+		eng_add(msg, RULE_ENV_ONE_SENDER, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"MAIL FROM:<> (null sender) is only for delivery status notifications");
+	}
+	if (msg->limit_hit) {
+		msg->body_ready = 1;
+		encval_init(&msg->val, ENCVAL_7BIT, msg->cfg->max_line_length);
+		return (HTG_CONTINUE);
+	}
+	check_from(msg);
+	check_to(msg);
+	if (msg->hdr[EH_CC].count || msg->hdr[EH_BCC].count)
+		eng_add(msg, RULE_HDR_CC, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"%s%s%s: present", msg->hdr[EH_CC].count ? "Cc" : "",
+			msg->hdr[EH_CC].count && msg->hdr[EH_BCC].count ? " and " : "",
+			msg->hdr[EH_BCC].count ? "Bcc" : "");
+	check_msgid(msg);
+	check_subject_date(msg);
+	check_mime(msg, &ct, ct_ok);
+	return (HTG_CONTINUE);
+}

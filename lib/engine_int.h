@@ -1,0 +1,102 @@
+/*
+ * NAME
+ *	engine_int - private state of the rule engine, shared by its files
+ * DESCRIPTION
+ *	engine.c owns the message life cycle, findings and verdicts;
+ *	engine_env.c the envelope rules (MAIL/RCPT); engine_hdr.c the header
+ *	rules (collected per header, judged at end of headers);
+ *	engine_report.c the reply and log formatting.  Nothing outside the
+ *	engine includes this file.
+ */
+#ifndef HTG_ENGINE_INT_H
+#define HTG_ENGINE_INT_H
+
+#include <glib.h>
+#include "engine.h"
+#include "encval.h"
+
+#define ENG_ADDR_MAX	512		/* an SMTP path is at most 256 */
+#define ENG_ARG_MAX	512		/* ENVID/ORCPT values */
+#define ENG_MAX_FINDINGS 64
+
+/* headers the engine reads; everything else is only counted */
+enum eng_hdr {
+	EH_FROM = 0, EH_TO, EH_CC, EH_BCC, EH_MSGID, EH_SUBJECT, EH_DATE,
+	EH_CTYPE, EH_CTE, EH_MIMEVER, EH_DISP, EH_COUNT
+};
+
+struct eng_hdrval {
+	int	count;			/* occurrences */
+	int	conflict;		/* repeated with a different value */
+	GString *value;			/* first occurrence, trimmed */
+};
+
+struct htg_msg {
+	const struct htg_cfg *cfg;
+	int	flags;
+	char	queue_id[32];
+	char	sasl_user[ENG_ADDR_MAX];
+
+	/* envelope */
+	int	have_mail;
+	int	null_sender;
+	char	sender[ENG_ADDR_MAX];
+	char	envid[ENG_ARG_MAX];
+	unsigned long long size_param;	/* MAIL FROM SIZE=, 0 if none */
+	int	nrcpt;			/* recipients in the transaction */
+	int	nhtg;			/* of which HTG-bound */
+	char	rcpt[ENG_ADDR_MAX];	/* the HTG recipient */
+	char	rcpt_local[ENG_ADDR_MAX];
+	char	rcpt_orcpt[ENG_ARG_MAX];
+	const struct htg_env *env;
+	const struct htg_stream *stream;
+	const struct htg_account *account;
+	int	deferred_env;		/* defer mode: envelope faults seen */
+
+	/* headers */
+	struct eng_hdrval hdr[EH_COUNT];
+	size_t	header_count;
+	size_t	header_bytes;
+	int	limit_hit;
+
+	/* body */
+	int	bypass;			/* not HTG-bound or a DSN: pass */
+	int	body_ready;
+	struct encval val;
+	enum htg_rule_id val_rule;
+	unsigned long long body_bytes;
+	int	size_hit;
+	int	body_fault;
+
+	/* findings and fixes */
+	struct htg_finding findings[ENG_MAX_FINDINGS];
+	size_t	nfindings;
+	size_t	dropped_findings;
+	char   *fix_envid;
+	char   *fix_notify;
+	char   *fix_msgid;
+	char	msgid[ENG_ARG_MAX];	/* as found, or as added */
+};
+
+/* engine.c */
+enum htg_verdict eng_add(struct htg_msg *msg, enum htg_rule_id rule,
+	enum htg_stage stage, enum htg_action action, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+enum htg_verdict eng_verdict_since(struct htg_msg *msg, size_t mark);
+enum htg_action eng_action(const struct htg_msg *msg, enum htg_rule_id rule);
+
+/* engine_env.c */
+int	eng_split_addr(const char *addr, char *out, size_t outlen,
+	const char **local_end, const char **domain);
+enum htg_verdict eng_rcpt(struct htg_msg *msg, const char *addr,
+	char *const *args);
+enum htg_verdict eng_mail(struct htg_msg *msg, const char *addr,
+	char *const *args);
+
+/* engine_hdr.c */
+enum htg_verdict eng_header(struct htg_msg *msg, const char *name,
+	const char *value);
+enum htg_verdict eng_eoh(struct htg_msg *msg);
+void	eng_hdr_free(struct htg_msg *msg);
+
+#endif

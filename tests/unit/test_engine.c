@@ -1,0 +1,474 @@
+/*
+ * NAME
+ *	test_engine - every rule of the engine, a passing and a failing case
+ * DESCRIPTION
+ *	Table-driven (STYLE.md §12): each case is a message text plus an
+ *	envelope, judged through judge_stream() exactly as htgate-check does,
+ *	and the expected verdict and the exact set of findings
+ *	("action:RULE" for each).  The configuration is written to a
+ *	temporary file and loaded with cfg_load(), as the daemons do.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "cfg.h"
+#include "engine.h"
+#include "judge.h"
+#include "mimehdr.h"
+
+static const char test_conf[] =
+	"[global]\n"
+	"language = en nl\n"
+	"size_limit = 4K\n"
+	"max_header_count = 50\n"
+	"[stream AGS]\n"
+	"[stream DMS]\n"
+	"[stream SINGLEWINDOW]\n"
+	"profile = single-window\n"
+	"[account example]\n"
+	"senders = *@example.com\n"
+	"streams = *\n"
+	"[account erp]\n"
+	"senders = erp@other.nl\n"
+	"sasl_users = erp-login\n"
+	"streams = DMS\n"
+	"[rules]\n"
+	"ENV-ENVID = fix\n"
+	"ENV-NOTIFY = fix\n"
+	"HDR-MSGID = fix\n";
+
+static struct htg_cfg *cfg;
+
+/* A conforming header block; cases add or replace lines. */
+#define H_FROM	"From: Jan <jan@example.com>\r\n"
+#define H_TO	"To: AGS@htpoort.nl\r\n"
+#define H_REST	"Subject: Aangifte 123\r\n" \
+		"Date: Tue, 24 Nov 2026 10:00:00 +0100\r\n" \
+		"Message-ID: <abc.123@example.com>\r\n" \
+		"MIME-Version: 1.0\r\n"
+#define H_EDI	"Content-Type: application/edifact\r\n" \
+		"Content-Transfer-Encoding: base64\r\n" \
+		"Content-Disposition: attachment; filename=aangifte.edi\r\n"
+#define B_B64	"\r\nVU5BOis=\r\n"
+#define GOOD	H_FROM H_TO H_REST H_EDI B_B64
+
+static const struct tc {
+	const char *label;
+	const char *text;
+	const char *from;		/* NULL: From: header */
+	const char *rcpt[3];		/* none: To: header */
+	const char *notify;
+	const char *envid;
+	const char *sasl;
+	enum htg_verdict want;
+	const char *want_findings;	/* "reject:HDR-CC fix:HDR-MSGID" */
+} cases[] = {
+	{.label = "conforming EDIFACT", .text = GOOD,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "not HTG-bound passes whatever it holds",
+	 .text = "From: a@example.com\r\nTo: b@example.org\r\nCc: c@x.nl\r\n"
+		 "Content-Type: multipart/mixed; boundary=x\r\n\r\n\xff\xfe",
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "DSN with null sender passes", .from = "",
+	 .text = H_TO "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\n",
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "ENV-ONE-SENDER null sender, not a DSN", .from = "",
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ONE-SENDER"},
+	{.label = "ENV-ONE-SENDER not a full address", .from = "jan",
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ONE-SENDER"},
+	{.label = "msa-smtp envelope form is HTG-bound",
+	 .rcpt = {"AGS@msa-smtp.htpoort.nl"}, .text = GOOD,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "ENV-ONE-RCPT second HTG recipient",
+	 .rcpt = {"AGS@msa-smtp.htpoort.nl", "DMS@msa-smtp.htpoort.nl"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ONE-RCPT"},
+	{.label = "ENV-MIXED HTG then other",
+	 .rcpt = {"AGS@htpoort.nl", "boss@example.com"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-MIXED"},
+	{.label = "ENV-MIXED other then HTG",
+	 .rcpt = {"boss@example.com", "AGS@htpoort.nl"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-MIXED"},
+	{.label = "ENV-STREAM unknown stream", .rcpt = {"XYZ@htpoort.nl"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-STREAM"},
+	{.label = "ENV-STREAM case-insensitive", .rcpt = {"ags@htpoort.nl"},
+	 .text = GOOD, .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "ENV-AUTH sender outside accounts", .from = "x@evil.nl",
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-AUTH"},
+	{.label = "ENV-AUTH sasl user required and wrong", .from = "erp@other.nl",
+	 .sasl = "someone", .rcpt = {"DMS@htpoort.nl"},
+	 .text = H_FROM "To: DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:ENV-AUTH"},
+	{.label = "ENV-AUTH sasl user right", .from = "erp@other.nl",
+	 .sasl = "erp-login", .rcpt = {"DMS@htpoort.nl"},
+	 .text = H_FROM "To: DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "ENV-ENVIRONMENT preprod envelope, prod header",
+	 .rcpt = {"AGS@msa-smtp.preprod.htpoort.nl"}, .text = GOOD,
+	 .want = HTG_REJECT, .want_findings = "reject:ENV-ENVIRONMENT"},
+	{.label = "ENV-NOTIFY single window without NOTIFY is fixed",
+	 .rcpt = {"SINGLEWINDOW@htpoort.nl"},
+	 .text = H_FROM "To: SINGLEWINDOW@htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_ACCEPT, .want_findings = "fix:ENV-NOTIFY fix:ENV-ENVID"},
+	{.label = "ENV-NOTIFY DELAY dropped", .notify = "SUCCESS,DELAY",
+	 .envid = "E1", .text = GOOD,
+	 .want = HTG_ACCEPT, .want_findings = "fix:ENV-NOTIFY"},
+	{.label = "ENV-NOTIFY SUCCESS,FAILURE with ENVID is fine",
+	 .notify = "SUCCESS,FAILURE", .envid = "E1", .text = GOOD,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "ENV-ENVID missing with NOTIFY=SUCCESS is fixed",
+	 .notify = "SUCCESS", .text = GOOD,
+	 .want = HTG_ACCEPT, .want_findings = "fix:ENV-ENVID"},
+	{.label = "ENV-SIZE body over the limit",
+	 .text = H_FROM H_TO H_REST
+		 "Content-Type: text/plain\r\n\r\n"
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n"
+		 "%SIZE%", .want = HTG_REJECT, .want_findings = "reject:ENV-SIZE"},
+	{.label = "HDR-FROM two addresses",
+	 .from = "jan@example.com",
+	 .text = "From: a@example.com, b@example.com\r\n" H_TO H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-FROM"},
+	{.label = "HDR-FROM missing", .from = "jan@example.com",
+	 .text = H_TO H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-FROM"},
+	{.label = "HDR-TO two addresses", .rcpt = {"AGS@htpoort.nl"},
+	 .text = H_FROM "To: AGS@htpoort.nl, DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-TO"},
+	{.label = "HDR-TO msa-smtp form in header", .rcpt = {"AGS@msa-smtp.htpoort.nl"},
+	 .text = H_FROM "To: AGS@msa-smtp.htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-TO"},
+	{.label = "HDR-TO other stream than envelope", .rcpt = {"DMS@htpoort.nl"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:HDR-TO"},
+	{.label = "HDR-CC Cc present",
+	 .text = H_FROM H_TO "Cc: boss@example.com\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-CC"},
+	{.label = "HDR-CC Bcc present",
+	 .text = H_FROM H_TO "Bcc: boss@example.com\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-CC"},
+	{.label = "HDR-MSGID missing is fixed",
+	 .text = H_FROM H_TO "Subject: s\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\n" H_EDI B_B64,
+	 .want = HTG_ACCEPT, .want_findings = "fix:HDR-MSGID"},
+	{.label = "HDR-MSGID malformed",
+	 .text = H_FROM H_TO "Subject: s\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\n"
+		 "Message-ID: no-brackets\r\n" H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-MSGID"},
+	{.label = "HDR-MSGID twice",
+	 .text = H_FROM H_TO H_REST "Message-ID: <x@y>\r\n" H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-MSGID"},
+	{.label = "HDR-SUBJECT missing",
+	 .text = H_FROM H_TO "Date: Tue, 24 Nov 2026 10:00:00 +0100\r\nMessage-ID: <a@b>\r\n" H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-SUBJECT"},
+	{.label = "HDR-SUBJECT empty",
+	 .text = H_FROM H_TO "Subject:  \r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\nMessage-ID: <a@b>\r\n" H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-SUBJECT"},
+	{.label = "HDR-DATE missing",
+	 .text = H_FROM H_TO "Subject: s\r\nMessage-ID: <a@b>\r\n" H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-DATE"},
+	{.label = "HDR-DATE garbage",
+	 .text = H_FROM H_TO "Subject: s\r\nDate: yesterday\r\nMessage-ID: <a@b>\r\n" H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-DATE"},
+	{.label = "MIME-SINGLE multipart/mixed",
+	 .text = H_FROM H_TO H_REST "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-SINGLE"},
+	{.label = "MIME-SINGLE empty body",
+	 .text = H_FROM H_TO H_REST H_EDI "\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-SINGLE"},
+	{.label = "MIME-TYPE text/html",
+	 .text = H_FROM H_TO H_REST "Content-Type: text/html; charset=utf-8\r\n\r\n<p>x</p>\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-TYPE warn:MIME-DISPOSITION"},
+	{.label = "MIME-TYPE text/plain without disposition only warns",
+	 .text = H_FROM H_TO H_REST "Content-Type: text/plain; charset=utf-8\r\n\r\nhallo\r\n",
+	 .want = HTG_ACCEPT, .want_findings = "warn:MIME-DISPOSITION"},
+	{.label = "MIME-CHARSET windows-1252",
+	 .text = H_FROM H_TO H_REST "Content-Type: text/plain; charset=windows-1252\r\n"
+		 "Content-Disposition: attachment; filename=a.txt\r\n\r\nhallo\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-CHARSET"},
+	{.label = "MIME-CHARSET cp1252",
+	 .text = H_FROM H_TO H_REST "Content-Type: text/plain; charset=\"CP1252\"\r\n"
+		 "Content-Disposition: attachment; filename=a.txt\r\n\r\nhallo\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-CHARSET"},
+	{.label = "MIME-CHARSET iso-8859-15 allowed",
+	 .text = H_FROM H_TO H_REST "Content-Type: text/plain; charset=iso-8859-15\r\n"
+		 "Content-Disposition: attachment; filename=a.txt\r\n\r\nhallo\r\n",
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "MIME-CTE 8bit",
+	 .text = H_FROM H_TO H_REST "Content-Type: application/xml\r\n"
+		 "Content-Transfer-Encoding: 8bit\r\n"
+		 "Content-Disposition: attachment; filename=a.xml\r\n\r\n<a/>\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-CTE"},
+	{.label = "MIME-B64 invalid character",
+	 .text = H_FROM H_TO H_REST H_EDI "\r\nVU5B*is=\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-B64"},
+	{.label = "MIME-QP invalid escape",
+	 .text = H_FROM H_TO H_REST "Content-Type: application/xml\r\n"
+		 "Content-Transfer-Encoding: quoted-printable\r\n"
+		 "Content-Disposition: attachment; filename=a.xml\r\n\r\n<a>=ZZ</a>\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-QP"},
+	{.label = "MIME-QP valid",
+	 .text = H_FROM H_TO H_REST "Content-Type: application/xml\r\n"
+		 "Content-Transfer-Encoding: quoted-printable\r\n"
+		 "Content-Disposition: attachment; filename=a.xml\r\n\r\n<a>caf=C3=A9</a>=\r\n\r\n",
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "MIME-7BIT high byte",
+	 .text = H_FROM H_TO H_REST "Content-Type: application/xml\r\n"
+		 "Content-Disposition: attachment; filename=a.xml\r\n\r\n<a>caf\xc3\xa9</a>\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-7BIT"},
+	{.label = "MIME-DISPOSITION missing for XML",
+	 .text = H_FROM H_TO H_REST "Content-Type: application/xml\r\n\r\n<a/>\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-DISPOSITION"},
+	{.label = "MIME-DISPOSITION inline",
+	 .text = H_FROM H_TO H_REST "Content-Type: application/pdf\r\n"
+		 "Content-Transfer-Encoding: base64\r\n"
+		 "Content-Disposition: inline; filename=a.pdf\r\n" B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-DISPOSITION"},
+	{.label = "MIME-DISPOSITION RFC 2231 filename",
+	 .text = H_FROM H_TO H_REST "Content-Type: application/pdf\r\n"
+		 "Content-Transfer-Encoding: base64\r\n"
+		 "Content-Disposition: attachment;\r\n filename*=utf-8''aangifte%20mei.pdf\r\n" B_B64,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "MIME-HEADER conflicting Content-Type",
+	 .text = H_FROM H_TO H_REST H_EDI "Content-Type: application/xml\r\n" B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-HEADER"},
+	{.label = "MIME-HEADER same Content-Type twice is fine",
+	 .text = H_FROM H_TO H_REST H_EDI "Content-Type: application/EDIFACT\r\n" B_B64,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "MIME-HEADER unparseable Content-Type",
+	 .text = H_FROM H_TO H_REST "Content-Type: garbage\r\n\r\nx\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-HEADER"},
+	{.label = "LIMIT too many headers",
+	 .text = "%MANYHEADERS%", .want = HTG_REJECT, .want_findings = "reject:LIMIT"},
+	{.label = "LF-only file reads like CRLF",
+	 .text = "From: jan@example.com\nTo: AGS@htpoort.nl\nSubject: s\n"
+		 "Date: Tue, 24 Nov 2026 10:00:00 +0100\nMessage-ID: <a@b>\n"
+		 "Content-Type: application/edifact\nContent-Transfer-Encoding: base64\n"
+		 "Content-Disposition: attachment; filename=a.edi\n\nVU5BOis=\n",
+	 .want = HTG_ACCEPT, .want_findings = ""},
+};
+
+/* expand - replace %SIZE% and %MANYHEADERS% placeholders */
+static char *
+expand(const char *text)
+{
+	GString *s;
+	int	i;
+
+	if (strcmp(text, "%MANYHEADERS%") == 0) {
+		s = g_string_new(H_FROM H_TO H_REST);
+		for (i = 0; i < 60; i++)
+			g_string_append_printf(s, "X-MS-Exchange-Test-%d: value\r\n", i);
+		g_string_append(s, H_EDI B_B64);
+		return (g_string_free(s, FALSE));
+	}
+	s = g_string_new(text);
+	if (strstr(s->str, "%SIZE%")) {
+		g_string_truncate(s, strstr(s->str, "%SIZE%") - s->str);
+		for (i = 0; i < 60; i++)
+			g_string_append(s, "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n");
+	}
+	return (g_string_free(s, FALSE));
+}
+
+/* findings_string - "action:RULE ..." of a judged message */
+static char *
+findings_string(struct htg_msg *msg)
+{
+	const struct htg_finding *f;
+	size_t	n = htg_msg_findings(msg, &f), i;
+	GString *s = g_string_new(NULL);
+
+	for (i = 0; i < n; i++)
+		g_string_append_printf(s, "%s%s:%s", i ? " " : "",
+				       action_name(f[i].action), rule_get(f[i].rule)->name);
+	return (g_string_free(s, FALSE));
+}
+
+/* judge_case - run one table case */
+static enum htg_verdict
+judge_case(const struct tc *c, struct htg_msg *msg)
+{
+	char   *text = expand(c->text);
+	FILE   *fp = fmemopen(text, strlen(text), "r");
+	struct judge_envelope env;
+	enum htg_verdict v;
+	int	i;
+
+	memset(&env, 0, sizeof(env));
+	env.from = c->from;
+	for (i = 0; i < 3 && c->rcpt[i]; i++)
+		env.rcpt[env.nrcpt++] = c->rcpt[i];
+	env.notify = c->notify;
+	env.envid = c->envid;
+	env.sasl_user = c->sasl;
+	v = judge_stream(msg, fp, &env);
+	fclose(fp);
+	g_free(text);
+	return (v);
+}
+
+START_TEST(test_rule_cases)
+{
+	const struct tc *c = &cases[_i];
+	struct htg_msg *msg = htg_msg_new(cfg, 0);
+	enum htg_verdict v = judge_case(c, msg);
+	char   *got = findings_string(msg);
+
+	ck_assert_msg(v == c->want, "%s: verdict %s, want %s (findings: %s)",
+		      c->label, htg_verdict_name(v), htg_verdict_name(c->want), got);
+	ck_assert_msg(strcmp(got, c->want_findings) == 0,
+		      "%s: findings \"%s\", want \"%s\"", c->label, got,
+		      c->want_findings);
+	g_free(got);
+	htg_msg_free(msg);
+}
+END_TEST
+
+/* Fixes, replies and defer mode are checked on the engine directly. */
+START_TEST(test_fix_values)
+{
+	struct htg_msg *msg = htg_msg_new(cfg, 0);
+	char   *rargs[] = {"NOTIFY=DELAY", "ORCPT=rfc822;SINGLEWINDOW@htpoort.nl", NULL};
+
+	htg_msg_mail(msg, "<jan@example.com>", NULL);
+	ck_assert_int_eq(htg_msg_rcpt(msg, "<SINGLEWINDOW@htpoort.nl>", rargs), HTG_CONTINUE);
+	ck_assert_str_eq(htg_msg_fix_notify(msg),
+			 "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;SINGLEWINDOW@htpoort.nl");
+	ck_assert_ptr_nonnull(htg_msg_fix_envid(msg));
+	ck_assert_msg(strncmp(htg_msg_fix_envid(msg), "htgate.", 7) == 0, "envid %s",
+		      htg_msg_fix_envid(msg));
+	htg_msg_free(msg);
+}
+END_TEST
+
+START_TEST(test_reply_format)
+{
+	struct htg_msg *msg = htg_msg_new(cfg, 0);
+	struct htg_reply r;
+
+	htg_msg_mail(msg, "<jan@example.com>", NULL);
+	htg_msg_rcpt(msg, "<AGS@htpoort.nl>", NULL);
+	ck_assert_int_eq(htg_msg_rcpt(msg, "<DMS@htpoort.nl>", NULL), HTG_REJECT);
+	ck_assert_int_eq(htg_msg_reply(msg, &r), 2);
+	ck_assert_str_eq(r.code, "550");
+	ck_assert_str_eq(r.xcode, "5.5.3");
+	ck_assert_msg(strncmp(r.lines[0], "[HTG ENV-ONE-RCPT] A message to HTG", 35) == 0, "%s", r.lines[0]);
+	ck_assert_msg(strncmp(r.lines[1], "[HTG ENV-ONE-RCPT] Een bericht aan HTG", 38) == 0, "%s", r.lines[1]);
+	/* reported findings are not repeated */
+	ck_assert_int_eq(htg_msg_reply(msg, &r), 0);
+	/* the refused recipient is forgotten: the first one stays */
+	ck_assert_str_eq(htg_msg_recipient(msg), "AGS@htpoort.nl");
+	ck_assert_int_eq(htg_msg_recipient_count(msg), 1);
+	htg_msg_free(msg);
+}
+END_TEST
+
+START_TEST(test_defer_mode)
+{
+	struct htg_msg *msg = htg_msg_new(cfg, HTG_MSG_DEFER_ENVELOPE);
+	const char *body = "VU5BOis=\r\n";
+
+	htg_msg_mail(msg, "<jan@example.com>", NULL);
+	ck_assert_int_eq(htg_msg_rcpt(msg, "<AGS@htpoort.nl>", NULL), HTG_CONTINUE);
+	ck_assert_int_eq(htg_msg_rcpt(msg, "<DMS@htpoort.nl>", NULL), HTG_CONTINUE);
+	ck_assert_int_eq(htg_msg_recipient_count(msg), 2);
+	htg_msg_header(msg, "From", "jan@example.com");
+	htg_msg_header(msg, "To", "AGS@htpoort.nl");
+	htg_msg_header(msg, "Cc", "x@example.com");
+	ck_assert_int_eq(htg_msg_eoh(msg), HTG_CONTINUE);
+	ck_assert_int_eq(htg_msg_body(msg, (const unsigned char *) body, strlen(body)), HTG_CONTINUE);
+	ck_assert_int_eq(htg_msg_eom(msg), HTG_REJECT);
+	htg_msg_free(msg);
+}
+END_TEST
+
+START_TEST(test_report_only)
+{
+	static const char ro_conf[] = "[global]\nreport_only = yes\n"
+		"[stream AGS]\n[account a]\nsenders = *\nstreams = *\n";
+	char	path[] = "/tmp/htgate-test-XXXXXX", err[512];
+	int	fd = mkstemp(path);
+	struct htg_cfg *ro;
+	struct htg_msg *msg;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, ro_conf, strlen(ro_conf)), (ssize_t) strlen(ro_conf));
+	close(fd);
+	ro = cfg_load(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(ro != NULL, "%s", err);
+	msg = htg_msg_new(ro, 0);
+	htg_msg_mail(msg, "<jan@example.com>", NULL);
+	htg_msg_rcpt(msg, "<AGS@htpoort.nl>", NULL);
+	ck_assert_int_eq(htg_msg_rcpt(msg, "<AGS@htpoort.nl>", NULL), HTG_CONTINUE);
+	htg_msg_free(msg);
+	cfg_unref(ro);
+}
+END_TEST
+
+START_TEST(test_internal_tempfail)
+{
+	struct htg_msg *msg = htg_msg_new(cfg, 0);
+	struct htg_reply r;
+
+	ck_assert_int_eq(htg_msg_add_finding(msg, RULE_INTERNAL, HTG_STAGE_EOM,
+					     "out of memory"), HTG_TEMPFAIL);
+	htg_msg_reply(msg, &r);
+	ck_assert_str_eq(r.code, "451");
+	ck_assert_str_eq(r.xcode, "4.3.0");
+	htg_msg_free(msg);
+}
+END_TEST
+
+/* setup - load the test configuration once */
+static void
+setup(void)
+{
+	char	path[] = "/tmp/htgate-test-XXXXXX", err[512];
+	int	fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, test_conf, sizeof(test_conf) - 1) < 0)
+		abort();
+	close(fd);
+	mimehdr_init();
+	cfg = cfg_load(path, err, sizeof(err));
+	unlink(path);
+	if (cfg == NULL) {
+		fprintf(stderr, "test config: %s\n", err);
+		abort();
+	}
+}
+
+/* teardown - release it */
+static void
+teardown(void)
+{
+	cfg_unref(cfg);
+}
+
+int
+main(void)
+{
+	Suite  *s = suite_create("engine");
+	TCase  *tc = tcase_create("rules");
+	SRunner *sr;
+	int	failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_rule_cases, 0, G_N_ELEMENTS(cases));
+	tcase_add_test(tc, test_fix_values);
+	tcase_add_test(tc, test_reply_format);
+	tcase_add_test(tc, test_defer_mode);
+	tcase_add_test(tc, test_report_only);
+	tcase_add_test(tc, test_internal_tempfail);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed ? 1 : 0);
+}

@@ -1,0 +1,245 @@
+/*
+ * NAME
+ *	htgate-check - judge a stored message as htgate-milter would
+ * SYNOPSIS
+ *	htgate-check [-c FILE] [--from ADDR] [--rcpt ADDR]... [--notify LIST]
+ *		[--envid ID] [--sasl-user USER] [--json] FILE|-
+ *	htgate-check [-c FILE] --list-rules
+ * DESCRIPTION
+ *	Reads a message (CR LF or LF line ends), builds the envelope from
+ *	the options or else from the From: and To: headers, and drives the
+ *	rule engine through MAIL, RCPT, headers, end of headers, body and
+ *	end of message exactly as the milter does, so a message gets the
+ *	same verdict here as on the relay.  Unlike the milter it goes on
+ *	after the deciding stage, so the report lists every fault at once;
+ *	the verdict is that of the first deciding stage.
+ * DIAGNOSTICS
+ *	Exit 0 accepted (fixes applied or not), 1 rejected, 2 usage or
+ *	configuration error, 3 temporary failure.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cfg.h"
+#include "engine.h"
+#include "log.h"
+#include "mimehdr.h"
+#include "judge.h"
+
+#define CHECK_DEFAULT_CONF	SYSCONFDIR "/htgate/htgate.conf"
+#define CHECK_MAX_RCPT		JUDGE_MAX_RCPT
+
+enum { EXIT_ACCEPT = 0, EXIT_REJECT = 1, EXIT_USAGE = 2, EXIT_TEMPFAIL = 3 };
+
+struct check_opts {
+	const char *conf;
+	const char *from;
+	const char *rcpt[CHECK_MAX_RCPT];
+	int	nrcpt;
+	const char *notify;
+	const char *envid;
+	const char *sasl_user;
+	int	json;
+	int	list_rules;
+	const char *file;
+};
+
+/* usage - print the synopsis and exit 2 */
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: htgate-check [-c FILE] [--from ADDR] [--rcpt ADDR]... "
+		"[--notify LIST] [--envid ID] [--sasl-user USER] [--json] FILE|-\n"
+		"       htgate-check [-c FILE] --list-rules\n");
+	exit(EXIT_USAGE);
+}
+
+/* parse_opts - command line to struct check_opts */
+static void
+parse_opts(int argc, char **argv, struct check_opts *o)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"from", required_argument, NULL, 'f'},
+		{"rcpt", required_argument, NULL, 'r'},
+		{"notify", required_argument, NULL, 'N'},
+		{"envid", required_argument, NULL, 'E'},
+		{"sasl-user", required_argument, NULL, 'S'},
+		{"json", no_argument, NULL, 'j'},
+		{"list-rules", no_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int	c;
+
+	memset(o, 0, sizeof(*o));
+	o->conf = CHECK_DEFAULT_CONF;
+	while ((c = getopt_long(argc, argv, "c:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->conf = optarg; break;
+		case 'f': o->from = optarg; break;
+		case 'r':
+			if (o->nrcpt == CHECK_MAX_RCPT)
+				usage();
+			o->rcpt[o->nrcpt++] = optarg;
+			break;
+		case 'N': o->notify = optarg; break;
+		case 'E': o->envid = optarg; break;
+		case 'S': o->sasl_user = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'L': o->list_rules = 1; break;
+		default: usage();
+		}
+	}
+	if (o->list_rules)
+		return;
+	if (optind != argc - 1)
+		usage();
+	o->file = argv[optind];
+}
+
+/* list_rules - the rule table, one rule per line */
+static void
+list_rules(void)
+{
+	int	i;
+
+	printf("%-17s %-7s %-9s %-3s %-4s %-6s %s\n", "RULE", "STAGE",
+	       "DEFAULT", "FIX", "CODE", "STATUS", "SUMMARY");
+	for (i = 0; i < RULE_COUNT; i++) {
+		const struct htg_rule *r = rule_get(i);
+
+		printf("%-17s %-7s %-9s %-3s %-4s %-6s %s\n", r->name,
+		       stage_name(r->stage), action_name(r->default_action),
+		       r->fixable ? "yes" : "no", r->reply_code,
+		       r->status_code, r->summary);
+	}
+}
+
+/* json_str - print a JSON string literal */
+static void
+json_str(FILE *fp, const char *s)
+{
+	putc('"', fp);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char) *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(fp, "\\u%04x", c);
+		else
+			putc(c, fp);
+	}
+	putc('"', fp);
+}
+
+/* report - findings and verdict as text or JSON */
+static void
+report(const struct check_opts *o, struct htg_msg *msg, enum htg_verdict verdict)
+{
+	const struct htg_finding *f;
+	size_t	n = htg_msg_findings(msg, &f), i;
+	char	text[HTG_REPLY_LINE];
+
+	if (o->json) {
+		printf("{\"verdict\": ");
+		json_str(stdout, htg_verdict_name(verdict));
+		printf(", \"htg_bound\": %s, \"findings\": [",
+		       htg_msg_is_htg(msg) ? "true" : "false");
+		for (i = 0; i < n; i++) {
+			htg_finding_text(&f[i], HTG_LANG_EN, text, sizeof(text));
+			printf("%s{\"rule\": ", i ? ", " : "");
+			json_str(stdout, rule_get(f[i].rule)->name);
+			printf(", \"action\": ");
+			json_str(stdout, action_name(f[i].action));
+			printf(", \"stage\": ");
+			json_str(stdout, stage_name(f[i].stage));
+			printf(", \"text\": ");
+			json_str(stdout, text);
+			printf("}");
+		}
+		printf("]}\n");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const struct htg_rule *r = rule_get(f[i].rule);
+
+		htg_finding_text(&f[i], HTG_LANG_EN, text, sizeof(text));
+		printf("%s: %s %s %s %s %s\n", o->file, action_name(f[i].action),
+		       r->name, r->reply_code, r->status_code, text);
+	}
+	printf("%s: verdict %s\n", o->file, htg_verdict_name(verdict));
+}
+
+/* check_file - judge one message; returns the verdict or -1 on I/O error */
+static int
+check_file(const struct check_opts *o, const struct htg_cfg *cfg)
+{
+	FILE   *fp = strcmp(o->file, "-") == 0 ? stdin : fopen(o->file, "rb");
+	struct judge_envelope env;
+	struct htg_msg *msg;
+	enum htg_verdict v;
+	int	i;
+
+	if (fp == NULL) {
+		fprintf(stderr, "htgate-check: %s: %s\n", o->file, strerror(errno));
+		return (-1);
+	}
+	memset(&env, 0, sizeof(env));
+	env.from = o->from;
+	for (i = 0; i < o->nrcpt; i++)
+		env.rcpt[i] = o->rcpt[i];
+	env.nrcpt = o->nrcpt;
+	env.notify = o->notify;
+	env.envid = o->envid;
+	env.sasl_user = o->sasl_user;
+	msg = htg_msg_new(cfg, 0);
+	v = judge_stream(msg, fp, &env);
+	report(o, msg, v);
+	htg_msg_free(msg);
+	if (fp != stdin)
+		fclose(fp);
+	return (v);
+}
+
+/* main - options, configuration, one message */
+int
+main(int argc, char **argv)
+{
+	struct check_opts o;
+	struct htg_cfg *cfg;
+	char	err[1024];
+	int	v;
+
+	parse_opts(argc, argv, &o);
+	log_init("htgate-check", 1, 0);
+	if (o.list_rules) {
+		list_rules();
+		return (EXIT_ACCEPT);
+	}
+	if ((cfg = cfg_load(o.conf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "htgate-check: %s\n", err);
+		return (EXIT_USAGE);
+	}
+	mimehdr_init();
+	v = check_file(&o, cfg);
+	cfg_unref(cfg);
+	switch (v) {
+	case HTG_ACCEPT:
+		return (EXIT_ACCEPT);
+	case HTG_REJECT:
+		return (EXIT_REJECT);
+	case HTG_TEMPFAIL:
+		return (EXIT_TEMPFAIL);
+	default:
+		return (EXIT_USAGE);
+	}
+}
