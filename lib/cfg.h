@@ -147,6 +147,8 @@ struct htg_cfg {
 
 	/* [rules] */
 	enum htg_action rule_action[RULE_COUNT];
+
+	void   *pool;			/* private: every allocation above */
 };
 
 struct htg_cfg *cfg_load(const char *path, char *err, size_t errlen);
@@ -166,6 +168,17 @@ const struct htg_account *cfg_account_find(const struct htg_cfg *cfg,
 enum htg_action cfg_rule_action(const struct htg_cfg *cfg,
 	enum htg_rule_id rule);
 int	cfg_sender_match(const char *pattern, const char *sender);
+
+/*
+ * cfg_secret_read - read the first line of a secret file (a password)
+ * into buf; refuses a file open to group or others.  0 or -1 with a
+ * reason in err that never contains the secret.
+ */
+int	cfg_secret_read(const char *path, char *buf, size_t buflen,
+	char *err, size_t errlen);
+
+/* cfg_keys_print - every "section key" the parser knows (doc check) */
+void	cfg_keys_print(FILE *fp);
 
 /* cfg_dump - print the effective configuration (htgate-check --dump-config) */
 void	cfg_dump(const struct htg_cfg *cfg, FILE *fp);

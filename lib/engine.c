@@ -137,6 +137,8 @@ htg_msg_add_finding_as(struct htg_msg *msg, enum htg_rule_id rule,
 		       enum htg_stage stage, enum htg_action action,
 		       const char *detail)
 {
+	if (rule == RULE_LIMIT)
+		msg->limit_hit = 1;
 	if (rule == RULE_INTERNAL && action == HTG_ACT_NONE)
 		action = msg->cfg->on_internal_error == HTG_ACT_REJECT ?
 			HTG_ACT_REJECT : HTG_ACT_TEMPFAIL;
@@ -237,7 +239,8 @@ htg_msg_body(struct htg_msg *msg, const unsigned char *buf, size_t len)
 					    "body before end of headers"));
 	msg->body_bytes += len;
 	check_size(msg);
-	if (!msg->body_fault && encval_feed(&msg->val, buf, len) < 0)
+	if (!msg->skip_body && !msg->body_fault
+	    && encval_feed(&msg->val, buf, len) < 0)
 		body_fault(msg);
 	return (decide(msg, mark, 0));
 }
@@ -253,9 +256,9 @@ htg_msg_eom(struct htg_msg *msg)
 		return (HTG_ACCEPT);
 	if (!msg->body_ready && htg_msg_eoh(msg) == HTG_ACCEPT)
 		return (HTG_ACCEPT);
-	if (!msg->body_fault && encval_finish(&msg->val) < 0)
+	if (!msg->skip_body && !msg->body_fault && encval_finish(&msg->val) < 0)
 		body_fault(msg);
-	if (!msg->val.nonblank)
+	if (!msg->skip_body && !msg->val.nonblank)
 		eng_add(msg, RULE_MIME_SINGLE, HTG_STAGE_EOM, HTG_ACT_NONE,
 			"no body part: the message body is empty");
 	v = decide(msg, mark, 1);

@@ -391,6 +391,23 @@ check_mime(struct htg_msg *msg, const struct mime_ctype *ct, int ct_ok)
 	check_disposition(msg, ct);
 }
 
+/*
+ * skip_unreadable_body - after MIME-CTE, MIME-SINGLE or MIME-HEADER the
+ * body cannot be read as declared; judging it would only add noise
+ */
+static void
+skip_unreadable_body(struct htg_msg *msg)
+{
+	size_t	i;
+
+	for (i = 0; i < msg->nfindings; i++) {
+		enum htg_rule_id r = msg->findings[i].rule;
+
+		if (r == RULE_MIME_CTE || r == RULE_MIME_SINGLE || r == RULE_MIME_HEADER)
+			msg->skip_body = 1;
+	}
+}
+
 /* eng_eoh - judge the header block; HTG_ACCEPT for a DSN */
 enum htg_verdict
 eng_eoh(struct htg_msg *msg)
@@ -414,7 +431,7 @@ eng_eoh(struct htg_msg *msg)
 	}
 	if (msg->limit_hit) {
 		msg->body_ready = 1;
-		encval_init(&msg->val, ENCVAL_7BIT, msg->cfg->max_line_length);
+		msg->skip_body = 1;
 		return (HTG_CONTINUE);
 	}
 	check_from(msg);
@@ -427,5 +444,6 @@ eng_eoh(struct htg_msg *msg)
 	check_msgid(msg);
 	check_subject_date(msg);
 	check_mime(msg, &ct, ct_ok);
+	skip_unreadable_body(msg);
 	return (HTG_CONTINUE);
 }

@@ -67,6 +67,7 @@ struct htg_msg {
 	unsigned long long body_bytes;
 	int	size_hit;
 	int	body_fault;
+	int	skip_body;		/* body unreadable as declared: don't judge */
 
 	/* findings and fixes */
 	struct htg_finding findings[ENG_MAX_FINDINGS];

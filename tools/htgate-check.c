@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	htgate-check [-c FILE] [--from ADDR] [--rcpt ADDR]... [--notify LIST]
  *		[--envid ID] [--sasl-user USER] [--json] FILE|-
- *	htgate-check [-c FILE] --list-rules
+ *	htgate-check [-c FILE] --list-rules | --list-config-keys | --dump-config
  * DESCRIPTION
  *	Reads a message (CR LF or LF line ends), builds the envelope from
  *	the options or else from the From: and To: headers, and drives the
@@ -48,6 +48,8 @@ struct check_opts {
 	const char *sasl_user;
 	int	json;
 	int	list_rules;
+	int	list_keys;
+	int	dump_config;
 	const char *file;
 };
 
@@ -57,7 +59,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: htgate-check [-c FILE] [--from ADDR] [--rcpt ADDR]... "
 		"[--notify LIST] [--envid ID] [--sasl-user USER] [--json] FILE|-\n"
-		"       htgate-check [-c FILE] --list-rules\n");
+		"       htgate-check [-c FILE] --list-rules | --list-config-keys | --dump-config\n");
 	exit(EXIT_USAGE);
 }
 
@@ -74,6 +76,8 @@ parse_opts(int argc, char **argv, struct check_opts *o)
 		{"sasl-user", required_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'},
 		{"list-rules", no_argument, NULL, 'L'},
+		{"list-config-keys", no_argument, NULL, 'K'},
+		{"dump-config", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -95,10 +99,12 @@ parse_opts(int argc, char **argv, struct check_opts *o)
 		case 'S': o->sasl_user = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'L': o->list_rules = 1; break;
+		case 'K': o->list_keys = 1; break;
+		case 'D': o->dump_config = 1; break;
 		default: usage();
 		}
 	}
-	if (o->list_rules)
+	if (o->list_rules || o->list_keys || o->dump_config)
 		return;
 	if (optind != argc - 1)
 		usage();
@@ -221,13 +227,21 @@ main(int argc, char **argv)
 
 	parse_opts(argc, argv, &o);
 	log_init("htgate-check", 1, 0);
-	if (o.list_rules) {
-		list_rules();
+	if (o.list_rules || o.list_keys) {
+		if (o.list_rules)
+			list_rules();
+		else
+			cfg_keys_print(stdout);
 		return (EXIT_ACCEPT);
 	}
 	if ((cfg = cfg_load(o.conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "htgate-check: %s\n", err);
 		return (EXIT_USAGE);
+	}
+	if (o.dump_config) {
+		cfg_dump(cfg, stdout);
+		cfg_unref(cfg);
+		return (EXIT_ACCEPT);
 	}
 	mimehdr_init();
 	v = check_file(&o, cfg);
