@@ -137,8 +137,11 @@ htg_msg_add_finding_as(struct htg_msg *msg, enum htg_rule_id rule,
 		       enum htg_stage stage, enum htg_action action,
 		       const char *detail)
 {
-	if (rule == RULE_LIMIT)
-		msg->limit_hit = 1;
+	if (rule == RULE_LIMIT) {
+		if (msg->limit_hit)
+			return (eng_verdict_since(msg, msg->nfindings));
+		msg->limit_hit = 1;	/* one LIMIT finding per message */
+	}
 	if (rule == RULE_INTERNAL && action == HTG_ACT_NONE)
 		action = msg->cfg->on_internal_error == HTG_ACT_REJECT ?
 			HTG_ACT_REJECT : HTG_ACT_TEMPFAIL;

@@ -320,7 +320,8 @@ check_disposition(struct htg_msg *msg, const struct mime_ctype *ct)
 	enum htg_action act = eng_action(msg, RULE_MIME_DISPOSITION);
 	const char *why = NULL, *dot;
 
-	if (act == HTG_ACT_REJECT && strcmp(ct->type, "text") == 0)
+	if (act == HTG_ACT_REJECT && strcmp(ct->type, "text") == 0
+	    && strcmp(ct->subtype, "plain") == 0)
 		act = HTG_ACT_WARN;
 	if (hval(msg, EH_DISP) == NULL)
 		why = "Content-Disposition is missing";

@@ -33,8 +33,19 @@ htg_finding_text(const struct htg_finding *f, enum htg_lang lang,
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	snprintf(body, sizeof(body), fmt, f->detail);
 #pragma GCC diagnostic pop
-	snprintf(buf, buflen, "[HTG %s] ", r->name);
-	g_strlcat(buf, body, buflen);	/* cut, not overflowed, if long */
+	g_strlcpy(buf, body, buflen);	/* cut, not overflowed, if long */
+}
+
+/* reply_line - "[HTG RULE] sentence": a reply line names its rule */
+static void
+reply_line(const struct htg_finding *f, enum htg_lang lang, char *buf,
+	   size_t buflen)
+{
+	char	text[HTG_REPLY_LINE];
+
+	htg_finding_text(f, lang, text, sizeof(text));
+	snprintf(buf, buflen, "[HTG %s] ", rule_get(f->rule)->name);
+	g_strlcat(buf, text, buflen);
 }
 
 /* htg_msg_reply - reply lines for the deciding findings not yet reported */
@@ -72,8 +83,8 @@ htg_msg_reply(struct htg_msg *msg, struct htg_reply *reply)
 			}
 		}
 		for (l = 0; l < msg->cfg->nlangs && reply->nlines < HTG_REPLY_LINES; l++)
-			htg_finding_text(f, msg->cfg->langs[l],
-					 reply->lines[reply->nlines++], HTG_REPLY_LINE);
+			reply_line(f, msg->cfg->langs[l],
+				   reply->lines[reply->nlines++], HTG_REPLY_LINE);
 	}
 	return (reply->nlines);
 }

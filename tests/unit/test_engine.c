@@ -129,7 +129,7 @@ static const struct tc {
 	 .text = H_FROM H_TO H_REST
 		 "Content-Type: text/plain\r\n\r\n"
 		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n"
-		 "%SIZE%", .want = HTG_REJECT, .want_findings = "reject:ENV-SIZE"},
+		 "%SIZE%", .want = HTG_REJECT, .want_findings = "warn:MIME-DISPOSITION reject:ENV-SIZE"},
 	{.label = "HDR-FROM two addresses",
 	 .from = "jan@example.com",
 	 .text = "From: a@example.com, b@example.com\r\n" H_TO H_REST H_EDI B_B64,
@@ -181,7 +181,7 @@ static const struct tc {
 	 .want = HTG_REJECT, .want_findings = "reject:MIME-SINGLE"},
 	{.label = "MIME-TYPE text/html",
 	 .text = H_FROM H_TO H_REST "Content-Type: text/html; charset=utf-8\r\n\r\n<p>x</p>\r\n",
-	 .want = HTG_REJECT, .want_findings = "reject:MIME-TYPE warn:MIME-DISPOSITION"},
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-TYPE reject:MIME-DISPOSITION"},
 	{.label = "MIME-TYPE text/plain without disposition only warns",
 	 .text = H_FROM H_TO H_REST "Content-Type: text/plain; charset=utf-8\r\n\r\nhallo\r\n",
 	 .want = HTG_ACCEPT, .want_findings = "warn:MIME-DISPOSITION"},
@@ -450,6 +450,26 @@ teardown(void)
 	cfg_unref(cfg);
 }
 
+/* SMTP replies are US-ASCII (RFC 5321 4.2): so must every rule text be */
+START_TEST(test_texts_ascii)
+{
+	int	id;
+	const char *t;
+
+	for (id = 0; id < RULE_COUNT; id++) {
+		const struct htg_rule *r = rule_get((enum htg_rule_id) id);
+		const char *texts[] = {r->text_en, r->text_nl, r->summary};
+		size_t	k;
+
+		for (k = 0; k < G_N_ELEMENTS(texts); k++)
+			for (t = texts[k]; t && *t; t++)
+				ck_assert_msg((unsigned char) *t < 128,
+					      "%s: non-ASCII text \"%s\"",
+					      r->name, texts[k]);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -462,6 +482,7 @@ main(void)
 	tcase_add_loop_test(tc, test_rule_cases, 0, G_N_ELEMENTS(cases));
 	tcase_add_test(tc, test_fix_values);
 	tcase_add_test(tc, test_reply_format);
+	tcase_add_test(tc, test_texts_ascii);
 	tcase_add_test(tc, test_defer_mode);
 	tcase_add_test(tc, test_report_only);
 	tcase_add_test(tc, test_internal_tempfail);
