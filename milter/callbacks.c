@@ -1,0 +1,374 @@
+/*
+ * NAME
+ *	callbacks - the xxfi_* callbacks of htgate-milter
+ * SYNOPSIS
+ *	#include "milter.h"
+ *
+ *	extern struct smfiDesc mlt_desc;
+ *	int	mlt_settings_init(int force_nonsmtp, const char *fail_at);
+ *	int	mlt_test_fail(enum mlt_point point);
+ * DESCRIPTION
+ *	Each callback pulls its data out of libmilter, calls the engine
+ *	(engine.h) and maps the verdict with mlt_reply_verdict().  The
+ *	order is SMTP's: connect, MAIL (a new engine message), RCPT, each
+ *	header, end of headers, body chunks (streamed, never kept), end of
+ *	message (fixes applied, final log line), then abort or close.
+ *
+ *	Non-SMTP submissions (non_smtpd_milters: mail from sendmail(1) on
+ *	the relay) must never be refused at MAIL or RCPT.  Postfix's cleanup
+ *	server announces them as a connection from "localhost", address
+ *	127.0.0.1 (or ::1) and client port 0, which a real TCP client never
+ *	has; such a connection, or every connection with option -N, judges
+ *	its messages with HTG_MSG_DEFER_ENVELOPE, so envelope faults refuse
+ *	the message at end of message instead.
+ *
+ *	A message that is not HTG-bound is accepted (SMFIS_ACCEPT) from the
+ *	first header on: by then every recipient is known, so a later HTG
+ *	recipient (ENV-MIXED) cannot be missed.
+ *
+ *	Test hook: mlt_settings_init() reads the value of the environment
+ *	variable HTGATE_TEST_FAIL_AT (connect, mail, rcpt, header, eoh,
+ *	body or eom); that callback then behaves as if an internal error
+ *	had happened.  Unset (the normal case) it costs one comparison.
+ * ERRORS
+ *	Every internal error (missing context, allocation failure, a fix
+ *	libmilter refuses) ends in mlt_reply_internal(): 451 4.3.0.
+ * THREAD SAFETY
+ *	The settings are written once before smfi_main() starts threads;
+ *	everything else is per connection.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <glib.h>
+
+#include "log.h"
+#include "milter.h"
+
+/* Modifications the fixes need (Message-ID, ENVID, NOTIFY). */
+#define MLT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_CHGFROM | SMFIF_ADDRCPT_PAR \
+			 | SMFIF_DELRCPT)
+/* Events htgate has no use for. */
+#define MLT_SKIP_STEPS	(SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA)
+
+static int mlt_force_nonsmtp;		/* -N: every connection is non-SMTP */
+static enum mlt_point mlt_fail_at;	/* HTGATE_TEST_FAIL_AT */
+
+static const char *const mlt_point_names[] = {
+	[MLT_AT_NONE] = "",
+	[MLT_AT_CONNECT] = "connect",
+	[MLT_AT_MAIL] = "mail",
+	[MLT_AT_RCPT] = "rcpt",
+	[MLT_AT_HEADER] = "header",
+	[MLT_AT_EOH] = "eoh",
+	[MLT_AT_BODY] = "body",
+	[MLT_AT_EOM] = "eom",
+};
+
+/* mlt_settings_init - process-wide settings; -1 for a bad fail_at */
+int
+mlt_settings_init(int force_nonsmtp, const char *fail_at)
+{
+	size_t	i;
+
+	mlt_force_nonsmtp = force_nonsmtp;
+	mlt_fail_at = MLT_AT_NONE;
+	if (fail_at == NULL || *fail_at == 0)
+		return (0);
+	for (i = 1; i < G_N_ELEMENTS(mlt_point_names); i++)
+		if (strcmp(fail_at, mlt_point_names[i]) == 0) {
+			mlt_fail_at = (enum mlt_point) i;
+			return (0);
+		}
+	return (-1);
+}
+
+/* mlt_test_fail - whether the test hook fails this callback */
+int
+mlt_test_fail(enum mlt_point point)
+{
+	return (mlt_fail_at != MLT_AT_NONE && mlt_fail_at == point);
+}
+
+/* is_nonsmtp - Postfix's simulated connection for non-SMTP mail */
+static int
+is_nonsmtp(const char *hostname, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+
+	if (mlt_force_nonsmtp)
+		return (1);
+	if (sa == NULL || hostname == NULL || strcmp(hostname, "localhost") != 0)
+		return (0);
+	if (sa->sa_family == AF_INET) {
+		sin = (const struct sockaddr_in *) (const void *) sa;
+		return (sin->sin_port == 0
+			&& ntohl(sin->sin_addr.s_addr) == INADDR_LOOPBACK);
+	}
+	if (sa->sa_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *) (const void *) sa;
+		return (sin6->sin6_port == 0
+			&& IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+	}
+	return (0);
+}
+
+/* HOOK - the test hook's internal error at this point, if chosen */
+#define HOOK(ctx, conn, point, stage) \
+	if (mlt_test_fail(point)) \
+		return (mlt_reply_internal((ctx), (conn), (stage), \
+			"test hook HTGATE_TEST_FAIL_AT"))
+
+/* msg_conn - the connection of a callback that needs a message */
+static struct mlt_conn *
+msg_conn(SMFICTX *ctx)
+{
+	struct mlt_conn *conn = smfi_getpriv(ctx);
+
+	return (conn != NULL && conn->msg != NULL ? conn : NULL);
+}
+
+/* set_queue_id - take Postfix's queue ID ({i}) once it exists */
+static void
+set_queue_id(SMFICTX *ctx, struct mlt_conn *conn)
+{
+	const char *qid = smfi_getsymval(ctx, "{i}");
+
+	if (qid == NULL)
+		qid = smfi_getsymval(ctx, "i");
+	if (qid != NULL)
+		htg_msg_set_queue_id(conn->msg, qid);
+}
+
+/* mlfi_negotiate - ask for the modifications and macros htgate uses */
+static sfsistat
+mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+	       unsigned long f2, unsigned long f3, unsigned long *pf0,
+	       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	if ((f0 & MLT_ACTIONS) != MLT_ACTIONS)
+		log_warn("the MTA does not offer every modification htgate "
+			 "needs for fixes (offered 0x%lx, needed 0x%lx)",
+			 f0, (unsigned long) MLT_ACTIONS);
+	*pf0 = f0 & MLT_ACTIONS;
+	*pf1 = f1 & MLT_SKIP_STEPS;
+	*pf2 = *pf3 = 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		*pf0 |= SMFIF_SETSYMLIST;
+		if (smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen}") != MI_SUCCESS
+		    || smfi_setsymlist(ctx, SMFIM_EOH, "{i}") != MI_SUCCESS
+		    || smfi_setsymlist(ctx, SMFIM_EOM, "{i}") != MI_SUCCESS)
+			log_warn("smfi_setsymlist failed; using the MTA's "
+				 "default macros");
+	}
+	return (SMFIS_CONTINUE);
+}
+
+/* mlfi_connect - a new connection context */
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct mlt_conn *conn;
+
+	HOOK(ctx, NULL, MLT_AT_CONNECT, HTG_STAGE_CONNECT);
+	if ((conn = mlt_conn_new(is_nonsmtp(hostname, hostaddr))) == NULL)
+		return (mlt_reply_internal(ctx, NULL, HTG_STAGE_CONNECT,
+					   "out of memory"));
+	if (smfi_setpriv(ctx, conn) != MI_SUCCESS) {
+		mlt_conn_free(conn);
+		return (mlt_reply_internal(ctx, NULL, HTG_STAGE_CONNECT,
+					   "smfi_setpriv failed"));
+	}
+	if (conn->nonsmtp)
+		log_debug("non-SMTP submission: envelope faults are decided "
+			  "at end of message");
+	return (SMFIS_CONTINUE);
+}
+
+/* mlfi_envfrom - MAIL FROM: a new engine message */
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct mlt_conn *conn = smfi_getpriv(ctx);
+	const char *sasl;
+
+	if (conn == NULL)
+		return (mlt_reply_internal(ctx, NULL, HTG_STAGE_MAIL,
+					   "no connection context"));
+	if (argv == NULL || argv[0] == NULL || mlt_msg_start(conn, argv) < 0)
+		return (mlt_reply_internal(ctx, conn, HTG_STAGE_MAIL,
+					   "cannot start a message"));
+	HOOK(ctx, conn, MLT_AT_MAIL, HTG_STAGE_MAIL);
+	if ((sasl = smfi_getsymval(ctx, "{auth_authen}")) != NULL)
+		htg_msg_set_sasl_user(conn->msg, sasl);
+	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_MAIL,
+				  htg_msg_mail(conn->msg, argv[0], argv + 1)));
+}
+
+/* mlfi_envrcpt - RCPT TO: a refusal refuses this recipient only */
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct mlt_conn *conn = msg_conn(ctx);
+	enum htg_verdict v;
+
+	if (conn == NULL || argv == NULL || argv[0] == NULL)
+		return (mlt_reply_internal(ctx, smfi_getpriv(ctx), HTG_STAGE_RCPT,
+					   "RCPT without a message"));
+	HOOK(ctx, conn, MLT_AT_RCPT, HTG_STAGE_RCPT);
+	v = htg_msg_rcpt(conn->msg, argv[0], argv + 1);
+	if (v == HTG_CONTINUE)
+		mlt_msg_note_rcpt(conn, argv[0]);
+	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_RCPT, v));
+}
+
+/* mlfi_header - one header field */
+static sfsistat
+mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct mlt_conn *conn = msg_conn(ctx);
+
+	if (conn == NULL)
+		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
+					   HTG_STAGE_HEADER, "header without a message"));
+	HOOK(ctx, conn, MLT_AT_HEADER, HTG_STAGE_HEADER);
+	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER,
+				  htg_msg_header(conn->msg, name, value)));
+}
+
+/* mlfi_eoh - end of headers: the header rules decide */
+static sfsistat
+mlfi_eoh(SMFICTX *ctx)
+{
+	struct mlt_conn *conn = msg_conn(ctx);
+
+	if (conn == NULL)
+		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
+					   HTG_STAGE_HEADER, "EOH without a message"));
+	set_queue_id(ctx, conn);
+	HOOK(ctx, conn, MLT_AT_EOH, HTG_STAGE_HEADER);
+	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER,
+				  htg_msg_eoh(conn->msg)));
+}
+
+/* mlfi_body - one body chunk, streamed to the validators */
+static sfsistat
+mlfi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
+{
+	struct mlt_conn *conn = msg_conn(ctx);
+
+	if (conn == NULL)
+		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
+					   HTG_STAGE_BODY, "body without a message"));
+	HOOK(ctx, conn, MLT_AT_BODY, HTG_STAGE_BODY);
+	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_BODY,
+				  htg_msg_body(conn->msg, buf, len)));
+}
+
+/* log_fix - debug line for one applied modification (sanitised) */
+static void
+log_fix(struct mlt_conn *conn, const char *what, const char *arg1,
+	const char *arg2)
+{
+	char	a1[MLT_ADDR_MAX], a2[MLT_ADDR_MAX];
+
+	log_debug("%s: fix: %s %s %s", htg_msg_queue_id(conn->msg), what,
+		  log_sanitize(a1, sizeof(a1), arg1),
+		  log_sanitize(a2, sizeof(a2), arg2));
+}
+
+/* apply_fixes - Message-ID, ENVID and NOTIFY; NULL or what failed */
+static const char *
+apply_fixes(SMFICTX *ctx, struct mlt_conn *conn)
+{
+	const char *msgid = htg_msg_fix_msgid(conn->msg);
+	const char *envid = htg_msg_fix_envid(conn->msg);
+	const char *notify = htg_msg_fix_notify(conn->msg);
+	char	args[MLT_PARAM_MAX + HTG_DETAIL_MAX];
+	int	n;
+
+	if (conn->truncated && (envid != NULL || notify != NULL))
+		return ("envelope address too long to rewrite");
+	if (msgid != NULL) {
+		if (smfi_addheader(ctx, "Message-ID", (char *) msgid) != MI_SUCCESS)
+			return ("smfi_addheader(Message-ID) failed");
+		log_fix(conn, "addheader", "Message-ID", msgid);
+	}
+	if (envid != NULL) {
+		n = snprintf(args, sizeof(args), "%s%sENVID=%s", conn->ret,
+			     conn->ret[0] ? " " : "", envid);
+		if (n < 0 || (size_t) n >= sizeof(args))
+			return ("ENVID too long");
+		if (smfi_chgfrom(ctx, conn->sender, args) != MI_SUCCESS)
+			return ("smfi_chgfrom(ENVID) failed");
+		log_fix(conn, "chgfrom", conn->sender, args);
+	}
+	if (notify != NULL) {
+		if (conn->rcpt[0] == 0)
+			return ("no recipient for the NOTIFY fix");
+		if (smfi_delrcpt(ctx, conn->rcpt) != MI_SUCCESS
+		    || smfi_addrcpt_par(ctx, conn->rcpt, (char *) notify) != MI_SUCCESS)
+			return ("smfi_delrcpt/smfi_addrcpt_par(NOTIFY) failed");
+		log_fix(conn, "delrcpt+addrcpt_par", conn->rcpt, notify);
+	}
+	return (NULL);
+}
+
+/* mlfi_eom - end of message: final verdict, fixes, log line */
+static sfsistat
+mlfi_eom(SMFICTX *ctx)
+{
+	struct mlt_conn *conn = msg_conn(ctx);
+	enum htg_verdict v;
+	const char *failed;
+
+	if (conn == NULL)
+		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
+					   HTG_STAGE_EOM, "EOM without a message"));
+	set_queue_id(ctx, conn);
+	HOOK(ctx, conn, MLT_AT_EOM, HTG_STAGE_EOM);
+	v = htg_msg_eom(conn->msg);
+	if (v == HTG_ACCEPT && htg_msg_is_htg(conn->msg)
+	    && (failed = apply_fixes(ctx, conn)) != NULL)
+		return (mlt_reply_internal(ctx, conn, HTG_STAGE_EOM, failed));
+	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_EOM, v));
+}
+
+/* mlfi_abort - the MTA dropped the message */
+static sfsistat
+mlfi_abort(SMFICTX *ctx)
+{
+	mlt_msg_reset(smfi_getpriv(ctx));
+	return (SMFIS_CONTINUE);
+}
+
+/* mlfi_close - end of connection (may come without connect) */
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	mlt_conn_free(smfi_getpriv(ctx));
+	(void) smfi_setpriv(ctx, NULL);
+	return (SMFIS_CONTINUE);
+}
+
+struct smfiDesc mlt_desc = {
+	.xxfi_name = "htgate-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = MLT_ACTIONS,
+	.xxfi_connect = mlfi_connect,
+	.xxfi_envfrom = mlfi_envfrom,
+	.xxfi_envrcpt = mlfi_envrcpt,
+	.xxfi_header = mlfi_header,
+	.xxfi_eoh = mlfi_eoh,
+	.xxfi_body = mlfi_body,
+	.xxfi_eom = mlfi_eom,
+	.xxfi_abort = mlfi_abort,
+	.xxfi_close = mlfi_close,
+	.xxfi_negotiate = mlfi_negotiate,
+};

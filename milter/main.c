@@ -1,0 +1,321 @@
+/*
+ * NAME
+ *	htgate-milter - Postfix milter that enforces the HTG interface rules
+ * SYNOPSIS
+ *	htgate-milter [-fhlNnv] [-c FILE] [-p SOCKET] [-P PIDFILE] [-u USER]
+ * DESCRIPTION
+ *	The process around the callbacks: options, the configuration
+ *	(loaded and validated before anything else; -n only checks it),
+ *	the milter socket, privileges, daemonizing, the pid file, signals
+ *	and smfi_main().  See htgate-milter(8).
+ *
+ *	Signals: libmilter starts its own signal thread that waits for
+ *	SIGHUP, SIGTERM and SIGINT and stops the milter on any of them.
+ *	To keep SIGHUP for a reload, smfi_main() runs in a thread of its
+ *	own and the main thread waits for those signals with sigwait();
+ *	Linux hands a process-directed signal to the main thread when it
+ *	does not block it, and a thread in sigwait() does not.  SIGHUP loads
+ *	the configuration again and swaps it in with cfg_current_set() only
+ *	if it is valid; SIGTERM and SIGINT call smfi_stop().
+ * DIAGNOSTICS
+ *	Exit 0 after a clean stop or a good -n check; 1 for a bad
+ *	configuration ("FILE:LINE: reason"), bad usage or a start-up error.
+ * THREAD SAFETY
+ *	Everything here runs in the main thread, except run_milter().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "log.h"
+#include "milter.h"
+#include "mimehdr.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#define MLT_DEFAULT_CONF	SYSCONFDIR "/htgate/htgate.conf"
+#define MLT_DEFAULT_SOCKET	"unix:/run/htgate/milter.sock"
+#define MLT_ERR_MAX		1024
+
+struct mlt_opts {
+	const char *conf;
+	const char *socket;
+	const char *user;
+	const char *pidfile;
+	int	foreground;
+	int	check_only;
+	int	verbose;
+	int	to_stderr;
+	int	nonsmtp;
+};
+
+static struct mlt_opts opts;
+static pthread_t main_thread;
+static int milter_rc;
+
+/* die - a start-up error: to standard error too (unless -l), then exit 1 */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	char	buf[MLT_ERR_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!opts.to_stderr)
+		fprintf(stderr, "htgate-milter: fatal: %s\n", buf);
+	log_fatal("%s", buf);
+}
+
+/* usage - print the synopsis and exit 1 */
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: htgate-milter [-fhlNnv] [-c FILE] [-p SOCKET] "
+		"[-P PIDFILE] [-u USER]\n");
+	exit(1);
+}
+
+/* parse_opts - the command line */
+static void
+parse_opts(int argc, char **argv)
+{
+	int	ch;
+
+	opts.conf = MLT_DEFAULT_CONF;
+	opts.socket = MLT_DEFAULT_SOCKET;
+	while ((ch = getopt(argc, argv, "c:fhlNnP:p:u:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			opts.conf = optarg;
+			break;
+		case 'f':
+			opts.foreground = 1;
+			break;
+		case 'l':
+			opts.to_stderr = 1;
+			break;
+		case 'N':
+			opts.nonsmtp = 1;
+			break;
+		case 'n':
+			opts.check_only = 1;
+			break;
+		case 'P':
+			opts.pidfile = optarg;
+			break;
+		case 'p':
+			opts.socket = optarg;
+			break;
+		case 'u':
+			opts.user = optarg;
+			break;
+		case 'v':
+			opts.verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+/* load_config - load and validate; NULL with "FILE:LINE: reason" in err */
+static struct htg_cfg *
+load_config(char *err, size_t errlen)
+{
+	struct htg_cfg *cfg;
+
+	err[0] = 0;
+	cfg = cfg_load(opts.conf, err, errlen);
+	if (cfg == NULL && err[0] == 0)
+		snprintf(err, errlen, "%s: cannot load the configuration", opts.conf);
+	return (cfg);
+}
+
+/* socket_path - the file of a unix: socket spec, or NULL */
+static const char *
+socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return (spec + 5);
+	if (strncmp(spec, "local:", 6) == 0)
+		return (spec + 6);
+	if (spec[0] == '/')
+		return (spec);
+	return (NULL);
+}
+
+/* open_socket - register the callbacks and create the listening socket */
+static void
+open_socket(const struct passwd *pw)
+{
+	const char *path = socket_path(opts.socket);
+	mode_t	old;
+
+	if (smfi_register(mlt_desc) != MI_SUCCESS)
+		die("smfi_register failed");
+	if (smfi_setconn((char *) opts.socket) != MI_SUCCESS)
+		die("bad socket specification: %s", opts.socket);
+	old = umask(007);		/* Postfix connects through the group */
+	if (smfi_opensocket(1) != MI_SUCCESS)
+		die("cannot open the milter socket %s", opts.socket);
+	umask(old);
+	if (path != NULL && pw != NULL && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+		die("chown %s: %s", path, strerror(errno));
+}
+
+/* drop_privileges - become USER (after the socket exists) */
+static void
+drop_privileges(const struct passwd *pw)
+{
+	if (pw == NULL)
+		return;
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0
+	    || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		die("cannot become user %s: %s", pw->pw_name,
+			  strerror(errno));
+	if (setuid(0) == 0)
+		die("could still regain root after dropping privileges");
+}
+
+/* write_pidfile - record the pid, if asked */
+static void
+write_pidfile(void)
+{
+	FILE   *fp;
+
+	if (opts.pidfile == NULL)
+		return;
+	if ((fp = fopen(opts.pidfile, "w")) == NULL
+	    || fprintf(fp, "%ld\n", (long) getpid()) < 0 || fclose(fp) != 0)
+		die("cannot write pid file %s: %s", opts.pidfile,
+			  strerror(errno));
+}
+
+/* reload - SIGHUP: swap in a new configuration only if it is valid */
+static void
+reload(void)
+{
+	char	err[MLT_ERR_MAX];
+	struct htg_cfg *cfg = load_config(err, sizeof(err));
+
+	if (cfg == NULL) {
+		log_err("config reload failed: %s; keeping the old configuration",
+			err);
+		return;
+	}
+	log_set_verbose(opts.verbose || cfg->log_verbose);
+	cfg_current_set(cfg);
+	log_info("configuration reloaded from %s", opts.conf);
+}
+
+/* run_milter - thread: smfi_main(), then wake the main thread */
+static void *
+run_milter(void *arg)
+{
+	milter_rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+	pthread_kill(main_thread, SIGTERM);
+	return (arg);
+}
+
+/* serve - run the milter thread and handle signals until stopped */
+static int
+serve(void)
+{
+	sigset_t set;
+	pthread_t tid;
+	int	sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		die("pthread_sigmask failed");
+	main_thread = pthread_self();
+	if (pthread_create(&tid, NULL, run_milter, NULL) != 0)
+		die("cannot start the milter thread");
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload();
+			continue;
+		}
+		break;
+	}
+	log_info("stopping on signal %d", sig);
+	(void) smfi_stop();
+	pthread_join(tid, NULL);
+	return (milter_rc);
+}
+
+/* main - check or serve */
+int
+main(int argc, char **argv)
+{
+	char	err[MLT_ERR_MAX];
+	struct htg_cfg *cfg;
+	struct passwd *pw = NULL;
+	int	rc;
+
+	parse_opts(argc, argv);
+	log_init("htgate-milter", opts.to_stderr || opts.check_only,
+		 opts.verbose);
+	if ((cfg = load_config(err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		if (!opts.check_only && !opts.to_stderr)
+			log_err("%s", err);
+		return (1);
+	}
+	if (opts.check_only) {
+		printf("%s: OK\n", opts.conf);
+		cfg_unref(cfg);
+		return (0);
+	}
+	log_set_verbose(opts.verbose || cfg->log_verbose);
+	mimehdr_init();			/* GMime, before any thread */
+	if (mlt_settings_init(opts.nonsmtp, getenv("HTGATE_TEST_FAIL_AT")) < 0)
+		die("HTGATE_TEST_FAIL_AT: unknown callback name");
+	if (getenv("HTGATE_TEST_FAIL_AT") != NULL)
+		log_warn("test hook active: HTGATE_TEST_FAIL_AT=%s",
+			 getenv("HTGATE_TEST_FAIL_AT"));
+	if (opts.user != NULL && (pw = getpwnam(opts.user)) == NULL)
+		die("unknown user %s", opts.user);
+	if (geteuid() == 0 && pw == NULL) {
+		if (!opts.foreground)
+			die("refusing to run as root; give -u USER "
+				  "(or -f to run in the foreground as root)");
+		log_warn("running as root (foreground, no -u USER)");
+	}
+	open_socket(pw);
+	if (!opts.foreground && daemon(0, opts.to_stderr) < 0)
+		die("daemon: %s", strerror(errno));
+	write_pidfile();
+	drop_privileges(pw);
+	cfg_current_set(cfg);
+	log_info("starting: config %s, socket %s%s", opts.conf, opts.socket,
+		 opts.nonsmtp ? ", every connection non-SMTP (-N)" : "");
+	rc = serve();
+	cfg_current_set(NULL);
+	if (opts.pidfile != NULL)
+		(void) unlink(opts.pidfile);
+	log_info("stopped");
+	return (rc);
+}

@@ -1,0 +1,13 @@
+-- A windows-1252 charset is refused: MIME-CHARSET.
+dofile(mtdir .. "/common.lua")
+local conn = open()
+mail(conn, SENDER)
+if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local h = good_headers({
+	["Content-Type"] = "text/plain; charset=windows-1252",
+	["Content-Transfer-Encoding"] = "quoted-printable",
+	["Content-Disposition"] = "attachment; filename=\"decl.txt\"",
+})
+local stage, r = message(conn, h, {"Caf=E9\r\n"})
+expect_stage(stage, r, "eoh", SMFIR_REPLYCODE, "windows-1252 message")
+close(conn)

@@ -1,0 +1,18 @@
+-- A 60 KB block of X-MS-Exchange-* headers (Microsoft 365) passes.
+dofile(mtdir .. "/common.lua")
+local conn = open()
+mail(conn, SENDER)
+if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local extra = {}
+local total = 0
+local i = 0
+while total < 60 * 1024 do
+	i = i + 1
+	local name = string.format("X-MS-Exchange-CrossTenant-Test%d", i)
+	local value = string.rep("A", 150) .. tostring(i)
+	table.insert(extra, {name, value})
+	total = total + #name + #value + 4
+end
+local stage, r = message(conn, good_headers(nil, extra))
+expect_stage(stage, r, "eom", SMFIR_ACCEPT, "message with " .. i .. " Exchange headers")
+close(conn)

@@ -1,0 +1,306 @@
+#!/bin/sh
+# tests/milter/run.sh - protocol tests of htgate-milter with miltertest.
+#
+# Starts the real htgate-milter (foreground, logging to a file) on unix
+# sockets in a private temporary directory with a private configuration,
+# runs each tests/milter/*.lua script against it with miltertest, checks
+# the reply codes (in the scripts) and the decision log lines (here), then
+# tests -n, SIGHUP reloads (broken and good), the HTGATE_TEST_FAIL_AT hook,
+# non-SMTP mode (-N) and a clean stop on SIGTERM.  Everything started is
+# stopped and removed on exit.  Exit 77 (skip) only without miltertest.
+#
+# Environment: top_srcdir, top_builddir (set by automake's test driver);
+# HTGATE_MILTER overrides the binary under test.
+set -eu
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+MILTER=${HTGATE_MILTER:-$top_builddir/milter/htgate-milter}
+MTDIR=$top_srcdir/tests/milter
+
+if ! command -v miltertest >/dev/null 2>&1; then
+	echo "SKIP: miltertest not installed (Debian package miltertest)"
+	exit 77
+fi
+if [ ! -x "$MILTER" ]; then
+	echo "FAIL: $MILTER not built"
+	exit 1
+fi
+
+MTDEFS=""
+T=$(mktemp -d "${TMPDIR:-/tmp}/htgate-milter-test.XXXXXX")
+PIDS=""
+FAILED=0
+NTEST=0
+
+# cleanup - stop every milter still running and remove the directory
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || :
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null || :
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# result - print a TAP-like line and count failures
+result() {
+	NTEST=$((NTEST + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $NTEST - $2"
+	else
+		echo "not ok $NTEST - $2"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# check DESCRIPTION COMMAND... - a test that passes when COMMAND succeeds
+check() {
+	desc=$1
+	shift
+	if "$@"; then
+		result 0 "$desc"
+	else
+		result 1 "$desc"
+	fi
+}
+
+# write_conf FILE REPORT_ONLY - the private configuration
+write_conf() {
+	cat >"$1" <<EOF
+# htgate-milter test configuration
+[global]
+language = en nl
+report_only = $2
+size_limit = 10M
+
+[stream AGS]
+profile = standard
+
+[stream DMS]
+profile = standard
+
+[stream SINGLEWINDOW]
+profile = single-window
+
+[account example]
+senders = *@example.com
+streams = *
+
+[rules]
+ENV-ENVID = fix
+ENV-NOTIFY = fix
+HDR-MSGID = fix
+EOF
+}
+
+# write_bad_conf FILE - an error on line 3
+write_bad_conf() {
+	printf '[global]\nlanguage = en\nno_such_key = 1\n' >"$1"
+}
+
+# start_milter NAME ENV|- [ARGS...] - start an instance; sets MPID
+start_milter() {
+	name=$1
+	envset=$2
+	shift 2
+	rm -f "$T/$name.sock"
+	if [ "$envset" = - ]; then
+		"$MILTER" -f -l -v -c "$T/htgate.conf" -p "unix:$T/$name.sock" \
+			"$@" >"$T/$name.log" 2>&1 &
+	else
+		env "$envset" "$MILTER" -f -l -v -c "$T/htgate.conf" \
+			-p "unix:$T/$name.sock" "$@" >"$T/$name.log" 2>&1 &
+	fi
+	MPID=$!
+	PIDS="$PIDS $MPID"
+	i=0
+	while [ ! -S "$T/$name.sock" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$MPID" 2>/dev/null; then
+			echo "FAIL: $name did not start:"
+			cat "$T/$name.log"
+			exit 1
+		fi
+		sleep 0.05
+	done
+}
+
+# stop_milters PID:NAME... - SIGTERM to all at once (libmilter takes a
+# few seconds to stop), then each must exit 0 (ASan leak reports fail it)
+stop_milters() {
+	for pn in "$@"; do
+		kill -TERM "${pn%%:*}"
+	done
+	for pn in "$@"; do
+		rc=0
+		wait "${pn%%:*}" || rc=$?
+		PIDS=$(echo "$PIDS" | sed "s/ ${pn%%:*}\$//; s/ ${pn%%:*} / /")
+		if [ $rc -ne 0 ]; then
+			sed 's/^/# /' "$T/${pn#*:}.log" | tail -40
+		fi
+		result $rc "${pn#*:} stops cleanly on SIGTERM (exit $rc)"
+	done
+}
+
+# wait_log NAME TEXT - wait up to 5 s for TEXT in the instance's log
+wait_log() {
+	i=0
+	while ! grep -F -e "$2" "$T/$1.log" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# run_case SCRIPT INSTANCE [PATTERN...] - run a script; each PATTERN
+# must appear in the log lines it caused ("!PATTERN": must not)
+run_case() {
+	script=$1
+	inst=$2
+	shift 2
+	before=$(wc -l <"$T/$inst.log")
+	rc=0
+	# shellcheck disable=SC2086 # MTDEFS: extra "-D name=value" words
+	miltertest -D mtdir="$MTDIR" -D sock="unix:$T/$inst.sock" $MTDEFS \
+		-s "$MTDIR/$script.lua" >"$T/mt.out" 2>&1 || rc=$?
+	tail -n +"$((before + 1))" "$T/$inst.log" >"$T/case.log"
+	if [ $rc -ne 0 ]; then
+		sed 's/^/# /' "$T/mt.out"
+	fi
+	for pat in "$@"; do
+		case $pat in
+		!*)
+			if grep -F -e "${pat#!}" "$T/case.log" >/dev/null; then
+				echo "# log has unexpected: ${pat#!}"
+				rc=1
+			fi
+			;;
+		*)
+			if ! grep -F -e "$pat" "$T/case.log" >/dev/null; then
+				echo "# log lacks: $pat"
+				rc=1
+			fi
+			;;
+		esac
+	done
+	if [ $rc -ne 0 ]; then
+		sed 's/^/# log: /' "$T/case.log"
+	fi
+	result $rc "$script on $inst"
+}
+
+write_conf "$T/htgate.conf" no
+write_bad_conf "$T/bad.conf"
+
+# -n: configuration check
+rc=0
+out=$("$MILTER" -n -c "$T/htgate.conf" 2>&1) || rc=$?
+check "-n on a good config prints 'FILE: OK' and exits 0 ($rc: $out)" \
+	test $rc -eq 0 -a "$out" = "$T/htgate.conf: OK"
+rc=0
+out=$("$MILTER" -n -c "$T/bad.conf" 2>&1) || rc=$?
+case $out in "$T/bad.conf:3: "*) ok=0 ;; *) ok=1 ;; esac
+check "-n on a bad config prints FILE:LINE and exits 1 ($rc: $out)" \
+	test $rc -eq 1 -a $ok -eq 0
+rc=0
+out=$("$MILTER" -f -l -c "$T/bad.conf" -p "unix:$T/never.sock" 2>&1) || rc=$?
+case $out in *"$T/bad.conf:3: "*) ok=0 ;; *) ok=1 ;; esac
+check "a bad config at start is refused with FILE:LINE ($rc)" \
+	test $rc -ne 0 -a $ok -eq 0 -a ! -e "$T/never.sock"
+
+# The instances: main; failer with the test hook at EOH; nonsmtp (-N).
+start_milter main -
+MAIN=$MPID
+start_milter failer HTGATE_TEST_FAIL_AT=eoh
+FAILER=$MPID
+start_milter nonsmtp - -N
+NONSMTP=$MPID
+FAILPOINTS="connect mail rcpt header body eom"
+FAILERS=""
+for at in $FAILPOINTS; do
+	start_milter "fail-$at" "HTGATE_TEST_FAIL_AT=$at"
+	FAILERS="$FAILERS $MPID:fail-$at"
+done
+
+run_case accept main "4TestQid42: action=accept stage=eom" "!action=reject"
+run_case msgid-fix main "fix:HDR-MSGID" "fix: addheader Message-ID <"
+run_case one-rcpt main "reply 550-5.5.3 [HTG ENV-ONE-RCPT]" \
+	"reply 550 5.5.3 [HTG ENV-ONE-RCPT]" \
+	"action=reject stage=rcpt rule=ENV-ONE-RCPT" "action=accept stage=eom"
+run_case mixed main "reply 550-5.5.3 [HTG ENV-MIXED]" "rule=ENV-MIXED"
+run_case cc main "[HTG HDR-CC]" "action=reject stage=header" "reply 550-"
+run_case multipart main "[HTG MIME-SINGLE]" "action=reject stage=header"
+run_case charset main "[HTG MIME-CHARSET]" "action=reject stage=header"
+run_case b64-bad main "[HTG MIME-B64]" "action=reject"
+run_case b64-truncated main "[HTG MIME-B64]" "action=reject stage=eom"
+run_case nonhtg-cc main "not HTG-bound" "!action=reject"
+run_case dsn main "action=accept" "!action=reject"
+run_case exchange main "action=accept stage=eom" "!LIMIT"
+run_case envid-fix main "fix:ENV-ENVID" \
+	"fix: chgfrom <erp@example.com> RET=HDRS ENVID="
+run_case notify-fix main "fix:ENV-NOTIFY" \
+	"fix: delrcpt+addrcpt_par <AGS@msa-smtp.htpoort.nl> NOTIFY=FAILURE"
+
+# Postfix's simulated non-SMTP connection (port 0) is recognised.
+if command -v python3 >/dev/null 2>&1; then
+	before=$(wc -l <"$T/main.log")
+	rc=0
+	python3 "$MTDIR/nonsmtp-detect.py" "$T/main.sock" || rc=$?
+	tail -n +"$((before + 1))" "$T/main.log" >"$T/case.log"
+	grep -F "non-SMTP submission" "$T/case.log" >/dev/null || rc=1
+	if [ $rc -ne 0 ]; then
+		sed 's/^/# log: /' "$T/case.log"
+	fi
+	result $rc "non-SMTP connection (localhost, 127.0.0.1, port 0) detected"
+else
+	echo "ok # SKIP non-SMTP detection: python3 not installed"
+fi
+
+# SIGHUP with a broken config: logged, the old one stays in force.
+cp "$T/bad.conf" "$T/htgate.conf"
+kill -HUP "$MAIN"
+check "SIGHUP with a broken config is logged with FILE:LINE" \
+	wait_log main "config reload failed: $T/htgate.conf:3: "
+check "SIGHUP with a broken config keeps the old configuration" \
+	wait_log main "keeping the old configuration"
+run_case accept main "action=accept stage=eom"
+run_case cc main "[HTG HDR-CC]" "action=reject stage=header"
+
+# SIGHUP with a changed good config: report_only lets a Cc pass.
+write_conf "$T/htgate.conf" yes
+kill -HUP "$MAIN"
+check "SIGHUP with a good config reloads it" \
+	wait_log main "configuration reloaded from $T/htgate.conf"
+run_case cc-report-only main "HDR-CC" "action=accept stage=eom" "!action=reject"
+
+# Fail closed: an internal error at EOH is a temporary failure.
+run_case tempfail failer "reply 451-4.3.0 [HTG INTERNAL]" \
+	"action=tempfail stage=header rule=INTERNAL"
+
+# ... and so is one in any other callback.
+for at in $FAILPOINTS; do
+	MTDEFS="-D at=$at"
+	run_case failclosed "fail-$at" "rule=INTERNAL" "action=tempfail" \
+		"!action=accept"
+	MTDEFS=""
+done
+
+# Non-SMTP submissions (-N): nothing refused at RCPT, decided at EOM.
+run_case nonsmtp nonsmtp "action=reject stage=eom" "ENV-ONE-RCPT" \
+	"!stage=rcpt"
+
+# shellcheck disable=SC2086 # FAILERS: PID:NAME words
+stop_milters "$MAIN:main" "$FAILER:failer" "$NONSMTP:nonsmtp" $FAILERS
+
+echo "1..$NTEST"
+if [ $FAILED -ne 0 ]; then
+	echo "FAIL: $FAILED of $NTEST milter tests failed"
+	exit 1
+fi
+echo "PASS: $NTEST milter tests"
+exit 0
