@@ -1,0 +1,552 @@
+/*
+ * NAME
+ *	decide - Postfix policy requests judged by the htgate rule engine
+ * SYNOPSIS
+ *	#include "policyd.h"
+ *
+ *	void	pol_decide_init(void);
+ *	void	pol_decide(struct pol_session *ses, const struct pol_req *req,
+ *		char *action, size_t len);
+ *	void	pol_decide_bad(const char *peer, const char *why,
+ *		char *action, size_t len);
+ *	void	pol_decide_expire(void);
+ *	void	pol_decide_free(void);
+ * DESCRIPTION
+ *	The policy daemon sees only the envelope, so it drives the same
+ *	engine as the milter (htg_msg_new with HTG_MSG_NO_ESMTP) through
+ *	MAIL and RCPT, and its verdicts and reply texts are the milter's.
+ *
+ *	RCPT: Postfix's recipient_count is 0 at RCPT, so the recipients of
+ *	a transaction are counted here: one engine message per `instance`
+ *	attribute, fed every RCPT request of that transaction (ENV-ONE-RCPT,
+ *	ENV-MIXED, ENV-STREAM, ENV-ONE-SENDER, ENV-AUTH with sender and
+ *	sasl_username, ENV-SIZE from MAIL FROM SIZE=).  The first HTG
+ *	recipient of a transaction also counts against its account's rate
+ *	(ENV-RATE: off, warn = log and DUNNO, defer = DEFER_IF_PERMIT).
+ *	A recipient the engine refuses is forgotten, as Postfix forgets it.
+ *
+ *	DATA and END-OF-MESSAGE: recipient_count is checked again (catches
+ *	recipients Postfix accepted without asking us); END-OF-MESSAGE also
+ *	checks the real message size (ENV-SIZE) and ends the transaction.
+ *	A DATA or END-OF-MESSAGE request for an unknown transaction with a
+ *	single recipient is judged from scratch.
+ *
+ *	Transactions live in a table bounded by POL_TXN_MAX entries and an
+ *	idle time of POL_TXN_TTL seconds; a new instance on a connection
+ *	ends the connection's previous transaction (SMTPD_POLICY_README).
+ *	A transaction pins the configuration snapshot it started with.
+ *
+ *	Actions: "DUNNO" (not HTG-bound, conforming, or warnings only),
+ *	"550 5.5.3 [HTG ENV-ONE-RCPT] English text / [HTG ENV-ONE-RCPT]
+ *	Dutch text" (the milter's reply lines joined with " / ", since a
+ *	policy reply is one line), "DEFER_IF_PERMIT 4.7.0 [HTG ENV-RATE]
+ *	..." for a rate deferral, and the configured policy_default_action
+ *	for a malformed request.
+ * OWNERSHIP
+ *	Transactions and rate windows are owned by this module.
+ * THREAD SAFETY
+ *	Not thread safe: called from the single poll() loop only.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cfg.h"
+#include "engine.h"
+#include "log.h"
+#include "policyd.h"
+
+#define POL_TXN_MAX	4096		/* transactions tracked at once */
+#define POL_TXN_TTL	900		/* s idle; smtpd times out at 300 s */
+#define POL_DEFAULT_ACTION "DEFER_IF_PERMIT 4.3.0 htgate-policyd: malformed policy request"
+
+struct pol_txn {
+	char   *instance;		/* key in pol_txns (NULL: anonymous) */
+	struct htg_cfg *cfg;		/* pinned snapshot */
+	struct htg_msg *msg;		/* NULL until the first RCPT */
+	time_t	last;			/* monotonic seconds */
+};
+
+/* A sliding window: the times of the last `limit` messages (a ring). */
+struct pol_rate {
+	int	limit;
+	int	head;
+	int	count;
+	time_t *when;
+};
+
+static GHashTable *pol_txns;		/* instance -> struct pol_txn */
+static GHashTable *pol_rates;		/* account name -> struct pol_rate */
+
+/* pol_now - monotonic seconds (windows must not jump with the clock) */
+static time_t
+pol_now(void)
+{
+	return ((time_t) (g_get_monotonic_time() / G_USEC_PER_SEC));
+}
+
+/* txn_free - release a transaction (GDestroyNotify) */
+static void
+txn_free(gpointer p)
+{
+	struct pol_txn *txn = p;
+
+	htg_msg_free(txn->msg);
+	cfg_unref(txn->cfg);
+	g_free(txn->instance);
+	g_free(txn);
+}
+
+/* rate_free - release a rate window (GDestroyNotify) */
+static void
+rate_free(gpointer p)
+{
+	struct pol_rate *r = p;
+
+	g_free(r->when);
+	g_free(r);
+}
+
+/* pol_decide_init - empty tables */
+void
+pol_decide_init(void)
+{
+	pol_txns = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, txn_free);
+	pol_rates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  rate_free);
+}
+
+/* pol_decide_free - drop every transaction and window */
+void
+pol_decide_free(void)
+{
+	if (pol_txns)
+		g_hash_table_destroy(pol_txns);
+	if (pol_rates)
+		g_hash_table_destroy(pol_rates);
+	pol_txns = pol_rates = NULL;
+}
+
+/* pol_decide_txn_count - transactions tracked now (tests, debug) */
+unsigned
+pol_decide_txn_count(void)
+{
+	return (g_hash_table_size(pol_txns));
+}
+
+/* txn_expired - g_hash_table_foreach_remove predicate */
+static gboolean
+txn_expired(gpointer key, gpointer value, gpointer data)
+{
+	const struct pol_txn *txn = value;
+	const time_t *now = data;
+
+	return (*now - txn->last > POL_TXN_TTL);
+}
+
+/* pol_decide_expire - forget transactions idle for too long */
+void
+pol_decide_expire(void)
+{
+	time_t	now = pol_now();
+	guint	n;
+
+	n = g_hash_table_foreach_remove(pol_txns, txn_expired, &now);
+	if (n)
+		log_debug("expired %u idle transaction(s)", n);
+}
+
+/* txn_evict_oldest - make room in a full table */
+static void
+txn_evict_oldest(void)
+{
+	GHashTableIter it;
+	gpointer key, value;
+	struct pol_txn *oldest = NULL;
+
+	g_hash_table_iter_init(&it, pol_txns);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		struct pol_txn *txn = value;
+
+		if (oldest == NULL || txn->last < oldest->last)
+			oldest = txn;
+	}
+	if (oldest) {
+		log_warn("transaction table full (%d): forgetting the oldest",
+			 POL_TXN_MAX);
+		g_hash_table_remove(pol_txns, oldest->instance);
+	}
+}
+
+/* txn_new - a transaction on the current configuration */
+static struct pol_txn *
+txn_new(const char *instance)
+{
+	struct pol_txn *txn = g_new0(struct pol_txn, 1);
+
+	txn->instance = instance ? g_strdup(instance) : NULL;
+	txn->cfg = cfg_current_get();
+	txn->last = pol_now();
+	return (txn);
+}
+
+/*
+ * txn_open - the transaction of a request, created if create is set;
+ * an anonymous one (caller frees) when the request has no instance.
+ */
+static struct pol_txn *
+txn_open(struct pol_session *ses, const struct pol_req *req, int create)
+{
+	const char *inst = pol_req_get(req, "instance");
+	struct pol_txn *txn;
+
+	if (inst == NULL || *inst == 0 || strlen(inst) >= POL_INSTANCE_MAX)
+		return (create ? txn_new(NULL) : NULL);
+	if (ses->instance[0] && strcmp(ses->instance, inst) != 0)
+		g_hash_table_remove(pol_txns, ses->instance);	/* ended */
+	g_strlcpy(ses->instance, inst, sizeof(ses->instance));
+	if ((txn = g_hash_table_lookup(pol_txns, inst)) != NULL) {
+		txn->last = pol_now();
+		return (txn);
+	}
+	if (!create)
+		return (NULL);
+	if (g_hash_table_size(pol_txns) >= POL_TXN_MAX) {
+		pol_decide_expire();
+		if (g_hash_table_size(pol_txns) >= POL_TXN_MAX)
+			txn_evict_oldest();
+	}
+	txn = txn_new(inst);
+	g_hash_table_insert(pol_txns, txn->instance, txn);
+	return (txn);
+}
+
+/* txn_close - end a transaction (anonymous ones are freed) */
+static void
+txn_close(struct pol_session *ses, struct pol_txn *txn)
+{
+	if (txn->instance == NULL) {
+		txn_free(txn);
+		return;
+	}
+	if (strcmp(ses->instance, txn->instance) == 0)
+		ses->instance[0] = 0;
+	g_hash_table_remove(pol_txns, txn->instance);
+}
+
+/* txn_done - after a request: anonymous transactions don't outlive it */
+static void
+txn_done(struct pol_txn *txn)
+{
+	if (txn && txn->instance == NULL)
+		txn_free(txn);
+}
+
+/* txn_msg - the engine message of a transaction, started with MAIL */
+static struct htg_msg *
+txn_msg(struct pol_txn *txn, const struct pol_req *req, int with_size)
+{
+	const char *v;
+	char	sizearg[48];
+	char   *args[2] = {NULL, NULL};
+
+	if (txn->msg == NULL) {
+		txn->msg = htg_msg_new(txn->cfg, HTG_MSG_NO_ESMTP);
+		if ((v = pol_req_get(req, "sasl_username")) != NULL && *v)
+			htg_msg_set_sasl_user(txn->msg, v);
+		v = pol_req_get(req, "size");
+		if (with_size && v && *v && strspn(v, "0123456789") == strlen(v)
+		    && strcmp(v, "0") != 0 && strlen(v) < 24) {
+			snprintf(sizearg, sizeof(sizearg), "SIZE=%s", v);
+			args[0] = sizearg;
+		}
+		v = pol_req_get(req, "sender");
+		htg_msg_mail(txn->msg, v ? v : "", args);
+	}
+	if ((v = pol_req_get(req, "queue_id")) != NULL && *v)
+		htg_msg_set_queue_id(txn->msg, v);
+	return (txn->msg);
+}
+
+/* rate_get - the window of an account, (re)sized to its limit */
+static struct pol_rate *
+rate_get(const struct htg_account *acct)
+{
+	struct pol_rate *r = g_hash_table_lookup(pol_rates, acct->name);
+
+	if (r != NULL && r->limit == acct->rate_limit)
+		return (r);
+	r = g_new0(struct pol_rate, 1);
+	r->limit = acct->rate_limit > 0 ? acct->rate_limit : 1;
+	r->when = g_new0(time_t, r->limit);
+	g_hash_table_replace(pol_rates, g_strdup(acct->name), r);
+	return (r);
+}
+
+/* rate_over - prune the window; true if `limit` messages are in it */
+static int
+rate_over(struct pol_rate *r, time_t now, int window)
+{
+	while (r->count > 0 && r->when[r->head] <= now - window) {
+		r->head = (r->head + 1) % r->limit;
+		r->count--;
+	}
+	return (r->count >= r->limit);
+}
+
+/* rate_record - one more message in the window (the oldest drops out) */
+static void
+rate_record(struct pol_rate *r, time_t now)
+{
+	if (r->count == r->limit) {
+		r->when[r->head] = now;
+		r->head = (r->head + 1) % r->limit;
+	} else {
+		r->when[(r->head + r->count) % r->limit] = now;
+		r->count++;
+	}
+}
+
+/*
+ * rate_check - ENV-RATE for the first HTG recipient of a transaction;
+ * returns the verdict of the finding (HTG_TEMPFAIL: defer).
+ */
+static enum htg_verdict
+rate_check(struct htg_msg *msg)
+{
+	const struct htg_account *acct = htg_msg_account(msg);
+	struct pol_rate *r;
+	char	detail[HTG_DETAIL_MAX];
+	time_t	now = pol_now();
+
+	if (acct == NULL || acct->rate_mode == HTG_RATE_OFF)
+		return (HTG_CONTINUE);
+	r = rate_get(acct);
+	if (!rate_over(r, now, acct->rate_window)) {
+		rate_record(r, now);
+		return (HTG_CONTINUE);
+	}
+	snprintf(detail, sizeof(detail), "account %s: more than %d in %d s",
+		 acct->name, acct->rate_limit, acct->rate_window);
+	if (acct->rate_mode == HTG_RATE_WARN) {
+		rate_record(r, now);
+		return (htg_msg_add_finding_as(msg, RULE_ENV_RATE,
+			HTG_STAGE_RCPT, HTG_ACT_WARN, detail));
+	}
+	return (htg_msg_add_finding_as(msg, RULE_ENV_RATE, HTG_STAGE_RCPT,
+		HTG_ACT_TEMPFAIL, detail));
+}
+
+/* worst - the stronger of two verdicts */
+static enum htg_verdict
+worst(enum htg_verdict a, enum htg_verdict b)
+{
+	if (a == HTG_REJECT || b == HTG_REJECT)
+		return (HTG_REJECT);
+	if (a == HTG_TEMPFAIL || b == HTG_TEMPFAIL)
+		return (HTG_TEMPFAIL);
+	return (a == HTG_ACCEPT || b == HTG_ACCEPT ? HTG_ACCEPT : HTG_CONTINUE);
+}
+
+/* action_format - the action for a verdict: DUNNO or the engine's reply */
+static void
+action_format(struct htg_msg *msg, enum htg_verdict v, int defer_if_permit,
+	      char *out, size_t len)
+{
+	struct htg_reply r;
+	int	i;
+
+	if (v != HTG_REJECT && v != HTG_TEMPFAIL) {
+		g_strlcpy(out, "DUNNO", len);
+		return;
+	}
+	if (htg_msg_reply(msg, &r) == 0) {	/* a verdict has a finding */
+		g_strlcpy(out, v == HTG_REJECT ? "550 5.7.1 [HTG] refused" :
+			  "451 4.3.0 [HTG INTERNAL] try again later", len);
+		return;
+	}
+	if (defer_if_permit)
+		snprintf(out, len, "DEFER_IF_PERMIT %s", r.xcode);
+	else
+		snprintf(out, len, "%s %s", r.code, r.xcode);
+	for (i = 0; i < r.nlines; i++) {
+		if (strlen(out) + strlen(r.lines[i]) + 4 >= len)
+			break;
+		g_strlcat(out, i ? " / " : " ", len);
+		g_strlcat(out, r.lines[i], len);
+	}
+}
+
+/*
+ * judge_rcpt - one recipient through the engine, plus ENV-RATE for the
+ * first HTG recipient.  *rate_deferred is set when ENV-RATE defers.
+ */
+static enum htg_verdict
+judge_rcpt(struct pol_txn *txn, const struct pol_req *req, int with_size,
+	   int *rate_deferred)
+{
+	struct htg_msg *msg = txn_msg(txn, req, with_size);
+	const char *rcpt = pol_req_get(req, "recipient");
+	int	was_htg = htg_msg_is_htg(msg);
+	enum htg_verdict v;
+
+	*rate_deferred = 0;
+	v = htg_msg_rcpt(msg, rcpt ? rcpt : "", NULL);
+	if (v == HTG_CONTINUE && !was_htg && htg_msg_is_htg(msg)) {
+		v = rate_check(msg);
+		*rate_deferred = (v == HTG_TEMPFAIL);
+	}
+	return (v);
+}
+
+/* log_pass - a request that needs no decision line (debug only) */
+static void
+log_pass(const struct pol_session *ses, const struct pol_req *req,
+	 const char *state, const char *why)
+{
+	char	from[300], to[300];
+
+	log_sanitize(from, sizeof(from), pol_req_get(req, "sender"));
+	log_sanitize(to, sizeof(to), pol_req_get(req, "recipient"));
+	log_debug("%s: %s from=<%s> to=<%s>: DUNNO (%s)", ses->peer, state,
+		  from, to, why);
+}
+
+/* decide_rcpt - protocol_state RCPT */
+static void
+decide_rcpt(struct pol_session *ses, const struct pol_req *req, char *action,
+	    size_t len)
+{
+	struct pol_txn *txn = txn_open(ses, req, 1);
+	enum htg_verdict v;
+	int	deferred;
+
+	v = judge_rcpt(txn, req, 1, &deferred);
+	action_format(txn->msg, v, deferred, action, len);
+	if (htg_msg_is_htg(txn->msg) || v != HTG_CONTINUE)
+		htg_msg_log(txn->msg, HTG_STAGE_RCPT, v);
+	else
+		log_pass(ses, req, "RCPT", "not HTG-bound");
+	if (deferred) {
+		/* The deferred recipient was the transaction's first. */
+		htg_msg_free(txn->msg);
+		txn->msg = NULL;
+	}
+	txn_done(txn);
+}
+
+/* recount - DATA/END-OF-MESSAGE: Postfix's own recipient_count */
+static enum htg_verdict
+recount(struct htg_msg *msg, const struct pol_req *req, const char *state)
+{
+	const char *v = pol_req_get(req, "recipient_count");
+	long	n = v ? strtol(v, NULL, 10) : 0;
+	char	detail[HTG_DETAIL_MAX];
+
+	if (!htg_msg_is_htg(msg) || n <= 1)
+		return (HTG_CONTINUE);
+	snprintf(detail, sizeof(detail), "%ld recipients at %s", n, state);
+	return (htg_msg_add_finding(msg, RULE_ENV_ONE_RCPT, HTG_STAGE_RCPT,
+				    detail));
+}
+
+/* size_check - END-OF-MESSAGE: the real size against size_limit */
+static enum htg_verdict
+size_check(struct htg_msg *msg, const struct pol_req *req)
+{
+	const struct htg_cfg *cfg = htg_msg_cfg(msg);
+	const char *v = pol_req_get(req, "size");
+	unsigned long long size = v ? strtoull(v, NULL, 10) : 0;
+	char	detail[HTG_DETAIL_MAX];
+
+	if (!htg_msg_is_htg(msg) || cfg->size_limit == 0
+	    || size <= cfg->size_limit)
+		return (HTG_CONTINUE);
+	snprintf(detail, sizeof(detail), "%llu bytes is more than %zu bytes",
+		 size, cfg->size_limit);
+	return (htg_msg_add_finding(msg, RULE_ENV_SIZE, HTG_STAGE_EOM, detail));
+}
+
+/*
+ * decide_late - DATA (eom == 0) or END-OF-MESSAGE (eom == 1): the
+ * recipient count, at END-OF-MESSAGE the size; the end of the
+ * transaction at END-OF-MESSAGE.
+ */
+static void
+decide_late(struct pol_session *ses, const struct pol_req *req, int eom,
+	    char *action, size_t len)
+{
+	const char *state = eom ? "END-OF-MESSAGE" : "DATA";
+	const char *rcpt = pol_req_get(req, "recipient");
+	struct pol_txn *txn = txn_open(ses, req, rcpt && *rcpt);
+	enum htg_verdict v = HTG_CONTINUE;
+	int	deferred = 0, fresh;
+
+	if (txn == NULL) {
+		log_pass(ses, req, state, "no recipient seen");
+		g_strlcpy(action, "DUNNO", len);
+		return;
+	}
+	fresh = (txn->msg == NULL);
+	txn_msg(txn, req, !eom);	/* the queue ID is known by now */
+	if (fresh)		/* RCPT not seen: judge the envelope now */
+		v = judge_rcpt(txn, req, !eom, &deferred);
+	if (v == HTG_CONTINUE)
+		v = recount(txn->msg, req, state);
+	if (eom && v == HTG_CONTINUE)
+		v = worst(v, size_check(txn->msg, req));
+	action_format(txn->msg, v, deferred, action, len);
+	if (eom && htg_msg_is_htg(txn->msg))
+		htg_msg_log(txn->msg, HTG_STAGE_EOM,
+			    v == HTG_CONTINUE ? HTG_ACCEPT : v);
+	else if (v != HTG_CONTINUE)
+		htg_msg_log(txn->msg, HTG_STAGE_RCPT, v);
+	else
+		log_pass(ses, req, state, htg_msg_is_htg(txn->msg) ?
+			 "HTG-bound, nothing to decide yet" : "not HTG-bound");
+	if (eom)
+		txn_close(ses, txn);	/* the transaction is over */
+	else
+		txn_done(txn);		/* DATA may be sent again */
+}
+
+/* pol_decide - one well-formed request to an action */
+void
+pol_decide(struct pol_session *ses, const struct pol_req *req, char *action,
+	   size_t len)
+{
+	const char *state = pol_req_get(req, "protocol_state");
+
+	if (state == NULL)
+		state = "";
+	if (strcmp(state, "RCPT") == 0)
+		decide_rcpt(ses, req, action, len);
+	else if (strcmp(state, "DATA") == 0)
+		decide_late(ses, req, 0, action, len);
+	else if (strcmp(state, "END-OF-MESSAGE") == 0)
+		decide_late(ses, req, 1, action, len);
+	else {
+		log_pass(ses, req, *state ? "other state" : "no state",
+			 "nothing to judge");
+		g_strlcpy(action, "DUNNO", len);
+	}
+}
+
+/* pol_decide_bad - a malformed request: log and the default action */
+void
+pol_decide_bad(const char *peer, const char *why, char *action, size_t len)
+{
+	struct htg_cfg *cfg = cfg_current_get();
+	const char *def = cfg && cfg->policy_default_action
+		&& *cfg->policy_default_action ? cfg->policy_default_action :
+		POL_DEFAULT_ACTION;
+
+	log_sanitize(action, len, def);
+	log_warn("%s: malformed policy request: %s; answering \"%s\"", peer,
+		 why, action);
+	cfg_unref(cfg);
+}
