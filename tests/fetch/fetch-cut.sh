@@ -1,0 +1,58 @@
+#!/bin/sh
+# fetch-cut: the POP3 connection is cut (or htgate-fetch is killed) after
+# a message was handed over and marked DELE but before QUIT committed the
+# deletion: the next run deletes it without delivering it again.
+. "$srcdir/fetch/lib.sh" 2>/dev/null || . "$srcdir/lib.sh"
+POP3=10184 SMTP=10185 PPROXY=10186 SPROXY=10187
+
+make_pki
+start_dovecot good $POP3 good
+start_postfix $SMTP
+mkdir -p "$T/pf" "$T/sf"
+start_helper proxy $PPROXY $POP3 "$T/pf"
+start_helper proxy $SPROXY $SMTP "$T/sf" 1
+wait_port $PPROXY && wait_port $SPROXY || { echo "FAIL: proxies"; exit 1; }
+write_conf "$T/htgate.conf" $PPROXY "smtp:127.0.0.1:$SPROXY"
+put_msg m1 "One"; put_msg m2 "Two"; put_msg m3 "Three"
+
+# Run 1: message 1 delivered + DELE; the MTA stalls on message 2; then
+# the POP3 connection is cut, then the stalled MTA session closes.
+"$FETCH" -c "$T/htgate.conf" -t 20 >"$T/cut1.log" 2>&1 &
+FPID=$!; PIDS="$PIDS $FPID"
+check "cut: MTA stalls on the second message" wait_file "$T/sf/stalled"
+touch "$T/pf/cut"; sleep 0.3; touch "$T/sf/release"
+wait $FPID; rc=$?
+check "cut: exit 75 (deletion not confirmed)" [ "$rc" -eq 75 ]
+check "cut: message 1 delivered" wait_delivered answers 1
+check "cut: deletion was not committed (all 3 on the server)" [ "$(server_count)" -eq 3 ]
+check "cut: state records message 1" [ "$(grep -vc '^#' "$T/state/fetch-company.state")" -eq 1 ]
+check "cut: error says deletions complete next run" grep -q 'deletions not confirmed' "$T/cut1.log"
+
+rm -f "$T/pf/cut"
+run_fetch "$T/cut2.log"
+check "next run: exit 0" [ "$rc" -eq 0 ]
+check "next run: message 1 deleted without delivery" \
+	[ "$(grep -c 'outcome=deleted-already-delivered' "$T/cut2.log")" -eq 1 ]
+check "next run: messages 2 and 3 delivered" wait_delivered answers 3
+check "next run: server empty, state empty" \
+	[ "$(server_count)" -eq 0 ] && [ "$(grep -vc '^#' "$T/state/fetch-company.state")" -eq 0 ]
+check "cut: each message exactly once" exactly_once 3
+
+# Crash variant: kill -9 while the MTA stalls after one hand-over.
+rm -f "$T/sf/stalled" "$T/sf/release"
+kill $(echo $PIDS | awk '{print $NF}') 2>/dev/null
+sleep 0.3
+start_helper proxy $SPROXY $SMTP "$T/sf" 1
+wait_port $SPROXY
+put_msg m4 "Four"; put_msg m5 "Five"
+"$FETCH" -c "$T/htgate.conf" -t 20 >"$T/kill1.log" 2>&1 &
+FPID=$!
+check "kill: MTA stalls on the second message" wait_file "$T/sf/stalled"
+kill -9 $FPID; wait $FPID 2>/dev/null
+touch "$T/sf/release"
+check "kill: nothing deleted on the server" [ "$(server_count)" -eq 2 ]
+run_fetch "$T/kill2.log"
+check "after kill: exit 0, server empty" [ "$rc" -eq 0 ] && [ "$(server_count)" -eq 0 ]
+check "after kill: 5 messages delivered" wait_delivered answers 5
+check "after kill: exactly once" exactly_once 5
+fetch_done
