@@ -1,0 +1,812 @@
+# sandbox/lib.sh - shared shell functions for the htgate sandbox and the
+# end-to-end tests: private Postfix instances, a CA, Dovecot SASL, the
+# HTG stand-in, htgate-milter, htgate-policyd and the relay, on loopback.
+#
+# SYNOPSIS
+#	. "$top_srcdir/sandbox/lib.sh"
+#	sb_init BUILDDIR STANDIN_PORT RELAY_PORT	# temp dir + EXIT trap
+#	sb_start_all					# CA, Dovecot, stand-in, milter,
+#							# policyd, relay
+#	sb_swaks_relay [swaks options]			# one SMTP transaction
+#	sb_wait_drain; sb_arrived_count RCPT; ...
+#
+# DESCRIPTION
+#	Everything lives in one temporary directory ($SB_TMP): no system
+#	configuration is read or changed, no system service is used.  The
+#	HTG stand-in is a private Postfix (STARTTLS with a certificate of a
+#	CA made here, TLS 1.3 only, AUTH PLAIN/LOGIN only after TLS through
+#	a private Dovecot, one recipient per message, DSN) that hands what
+#	it accepts over LMTP to smtp-sink(1), which dumps every transaction
+#	with its envelope (MAIL/RCPT arguments: ENVID, NOTIFY, ORCPT) into
+#	$SB_TMP/standin/arrived/.  The relay is a second private Postfix with
+#	htgate-milter (smtpd_milters and non_smtpd_milters), htgate-policyd
+#	(check_policy_service) and routing to the stand-in: taken from
+#	htgate-config(8) when it is built, otherwise from hand-written lines
+#	doing the same.  Mail for other domains (bounces) is kept in
+#	$SB_TMP/relay/mail/.
+#
+#	sb_init installs an EXIT trap that stops everything the functions
+#	started (only those processes, by pid or by their private config)
+#	and removes the temp dir (kept if SB_KEEP=1).
+#
+#	Secrets: the example account's password is generated into a 0600
+#	file and never printed; logs shown are the servers' own (Postfix
+#	and Dovecot do not log passwords).
+#
+# ENVIRONMENT
+#	SB_KEEP=1	keep $SB_TMP after exit.
+#	SB_VERBOSE=1	progress messages on stderr.
+#
+# Needs bash (uses /dev/tcp for port probes), postfix, smtp-sink, swaks,
+# dovecot, openssl.  Runs as root.
+
+SB_MAILBOX=example@htpoort.nl
+SB_CERTNAME=msa-smtp.htpoort.nl
+SB_STARTED_PIDS=
+SB_POSTFIX_DIRS=
+SB_DOVECOT_PID=
+SB_LAUNCH_PIDS=
+SB_CLEANUP_HOOK=
+
+# sb_msg - progress message on stderr
+sb_msg()
+{
+	[ "${SB_VERBOSE:-0}" = 1 ] && echo "sandbox: $*" >&2
+	return 0
+}
+
+# sb_die - fatal error on stderr; the EXIT trap cleans up
+sb_die()
+{
+	echo "sandbox: error: $*" >&2
+	exit 99
+}
+
+# sb_missing_bins - print the needed programs that are not installed
+sb_missing_bins()
+{
+	local b miss=
+	for b in postfix postconf postqueue smtp-sink swaks dovecot openssl sendmail; do
+		if ! command -v "$b" >/dev/null 2>&1 &&
+		    ! [ -x "/usr/sbin/$b" ]; then
+			miss="$miss $b"
+		fi
+	done
+	echo "${miss# }"
+}
+
+# sb_init - create the temp dir, remember ports and programs, set the trap
+sb_init()
+{
+	[ $# -eq 3 ] || sb_die "usage: sb_init BUILDDIR STANDIN_PORT RELAY_PORT"
+	PATH=$PATH:/usr/sbin:/sbin
+	export PATH
+	SB_BUILD=$(cd "$1" && pwd) || sb_die "no build directory $1"
+	SB_PORT_STANDIN=$2
+	SB_PORT_RELAY=$3
+	SB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	SB_MILTER=$SB_BUILD/milter/htgate-milter
+	SB_POLICYD=$SB_BUILD/policy/htgate-policyd
+	SB_CONFIG=$SB_BUILD/tools/htgate-config
+	[ "$(id -u)" = 0 ] || sb_die "must run as root (private Postfix instances)"
+	SB_TMP=$(mktemp -d /tmp/htgate-sandbox.XXXXXX) || sb_die "mktemp"
+	# Postfix and Dovecot daemons run as their own users: let them
+	# traverse; secrets live in 0700/0600 subdirectories.
+	chmod 755 "$SB_TMP"
+	mkdir -m 700 "$SB_TMP/secrets"
+	trap sb_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+	sb_msg "temp dir $SB_TMP"
+}
+
+# sb_cleanup - stop everything started here, remove the temp dir
+sb_cleanup()
+{
+	local rc=$? d p i
+	trap - EXIT
+	set +e
+	[ -n "$SB_CLEANUP_HOOK" ] && $SB_CLEANUP_HOOK
+	# A "postfix start" still running would start a master after we
+	# stopped it: let those finish first.
+	for p in $SB_LAUNCH_PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	for d in $SB_POSTFIX_DIRS; do
+		postfix -c "$d/etc" stop >/dev/null 2>&1 ||
+		    postfix -c "$d/etc" abort >/dev/null 2>&1
+	done
+	for p in $SB_STARTED_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	# Dovecot's master takes seconds to stop on SIGTERM; it only holds
+	# the private SASL socket, so stop it and its children at once.
+	if [ -n "$SB_DOVECOT_PID" ]; then
+		kill -9 $(ps -o pid= --ppid "$SB_DOVECOT_PID" 2>/dev/null) \
+		    "$SB_DOVECOT_PID" 2>/dev/null
+	fi
+	# Wait (bounded) until the Postfix masters and the rest are gone.
+	for i in $(seq 1 50); do
+		local alive=
+		for d in $SB_POSTFIX_DIRS; do
+			p=$(tr -d ' ' <"$d/data/master.lock" 2>/dev/null)
+			[ -n "$p" ] && kill -0 "$p" 2>/dev/null && alive=1
+		done
+		for p in $SB_STARTED_PIDS $SB_DOVECOT_PID; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		[ -z "$alive" ] && break
+		# libmilter daemons can take seconds to notice SIGTERM.
+		if [ "$i" = 15 ]; then
+			for p in $SB_STARTED_PIDS; do
+				kill -9 "$p" 2>/dev/null
+			done
+		fi
+		sleep 0.1
+	done
+	sb_msg "stopped after $i rounds"
+	for p in $SB_STARTED_PIDS $SB_DOVECOT_PID; do
+		kill -9 "$p" 2>/dev/null
+	done
+	for d in $SB_POSTFIX_DIRS; do
+		p=$(tr -d ' ' <"$d/data/master.lock" 2>/dev/null)
+		[ -n "$p" ] && kill -0 "$p" 2>/dev/null &&
+		    { echo "sandbox: Postfix in $d did not stop; killing it" >&2
+		      kill -9 "$p"; }
+	done
+	if [ "${SB_KEEP:-0}" = 1 ]; then
+		echo "sandbox: kept $SB_TMP" >&2
+	elif [ -n "${SB_TMP:-}" ] && [ -d "$SB_TMP" ]; then
+		rm -rf "$SB_TMP"
+	fi
+	exit $rc
+}
+
+# sb_wait_port - wait until something listens on 127.0.0.1:PORT
+sb_wait_port()
+{
+	local port=$1 i
+	for i in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	sb_die "nothing listens on 127.0.0.1:$port"
+}
+
+# sb_wait_socket - wait until a unix socket exists
+sb_wait_socket()
+{
+	local path=$1 i
+	for i in $(seq 1 100); do
+		[ -S "$path" ] && return 0
+		sleep 0.1
+	done
+	sb_die "no socket $path"
+}
+
+# sb_port_free - fail if something already listens on 127.0.0.1:PORT
+sb_port_free()
+{
+	if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+		sb_die "port 127.0.0.1:$1 is in use (another sandbox or test?)"
+	fi
+}
+
+# sb_make_ca - a CA, a server certificate for the stand-in, a rogue CA
+sb_make_ca()
+{
+	local d=$SB_TMP/ca
+	mkdir -p "$d"
+	(
+		cd "$d"
+		for ca in ca rogue; do
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+			    -nodes -keyout "$ca.key" -out "$ca.crt" -days 2 \
+			    -subj "/O=htgate sandbox/CN=htgate sandbox $ca CA" \
+			    -addext basicConstraints=critical,CA:TRUE \
+			    -addext keyUsage=critical,keyCertSign,cRLSign
+		done
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		    -keyout server.key -out server.csr -subj "/CN=$SB_CERTNAME"
+		printf '%s\n' \
+		    "subjectAltName=DNS:$SB_CERTNAME,DNS:localhost,IP:127.0.0.1" \
+		    "extendedKeyUsage=serverAuth" \
+		    "basicConstraints=CA:FALSE" >server.ext
+		openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key \
+		    -CAcreateserial -days 2 -extfile server.ext -out server.crt
+		# The same name from a CA the relay does not trust.
+		openssl x509 -req -in server.csr -CA rogue.crt -CAkey rogue.key \
+		    -CAcreateserial -days 2 -extfile server.ext -out server-rogue.crt
+		chmod 644 ./*.crt
+		chmod 600 ./*.key
+	) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; sb_die "openssl"; }
+	SB_CA=$d/ca.crt
+}
+
+# sb_standin_rogue_cert - make the stand-in present an untrusted certificate
+sb_standin_rogue_cert()
+{
+	cp "$SB_TMP/ca/server-rogue.crt" "$SB_TMP/ca/server.crt"
+	postfix -c "$SB_TMP/standin/etc" reload >/dev/null 2>&1
+	sleep 1
+}
+
+# sb_make_password - the example account's password, 0600, never printed
+sb_make_password()
+{
+	SB_PWFILE=$SB_TMP/secrets/example.pw
+	(umask 077; openssl rand -hex 16 >"$SB_PWFILE")
+}
+
+# sb_start_dovecot - a private Dovecot that only serves SASL to Postfix
+sb_start_dovecot()
+{
+	local d=$SB_TMP/dovecot
+	mkdir -p "$d/run" "$d/state"
+	chmod 755 "$d"
+	SB_DOVECOT_CONF=$d/dovecot.conf
+	SB_SASL_SOCKET=$d/auth-postfix
+	(umask 077
+	 printf '%s:{PLAIN}%s\n' "$SB_MAILBOX" "$(cat "$SB_PWFILE")" >"$d/users")
+	chown dovecot "$d/users"
+	cat >"$SB_DOVECOT_CONF" <<EOF
+# htgate sandbox: SASL for the HTG stand-in's Postfix, nothing else.
+base_dir = $d/run
+state_dir = $d/state
+instance_name = htgate-sandbox-$$
+log_path = $d/dovecot.log
+protocols =
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+# HTG answers a wrong password at once; so do we (tests stay fast).
+auth_failure_delay = 0
+auth_username_format = %Lu
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $d/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+service auth {
+  unix_listener $SB_SASL_SOCKET {
+    mode = 0666
+  }
+}
+EOF
+	dovecot -c "$SB_DOVECOT_CONF" </dev/null >>"$d/dovecot.out" 2>&1 || sb_die "dovecot did not start ($d/dovecot.log)"
+	sb_wait_socket "$SB_SASL_SOCKET"
+	SB_DOVECOT_PID=$(cat "$d/run/master.pid")
+	sb_msg "dovecot pid $SB_DOVECOT_PID"
+}
+
+# sb_postfix_new - create a private Postfix instance NAME on PORT
+sb_postfix_new()
+{
+	local name=$1 port=$2 host=$3 d=$SB_TMP/$1
+	mkdir -p "$d/etc" "$d/queue" "$d/data"
+	chown postfix "$d/data"
+	cp /usr/share/postfix/master.cf.dist "$d/etc/master.cf"
+	cat >"$d/etc/main.cf" <<EOF
+# htgate sandbox: private Postfix instance "$name".
+compatibility_level = 3.6
+queue_directory = $d/queue
+data_directory = $d/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = $host
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+biff = no
+smtputf8_enable = no
+maillog_file = $d/maillog
+maillog_file_prefixes = $SB_TMP
+smtp_host_lookup = native
+smtp_dns_support_level = disabled
+EOF
+	# No chroot (sockets live in $SB_TMP); the SMTP service on PORT.
+	postconf -c "$d/etc" -F '*/*/chroot = n'
+	postconf -c "$d/etc" -MX smtp/inet
+	postconf -c "$d/etc" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - n - - smtpd"
+	SB_POSTFIX_DIRS="$SB_POSTFIX_DIRS $d"
+}
+
+# sb_postfix_launch - start a private instance in the background
+sb_postfix_launch()
+{
+	local d=$SB_TMP/$1
+	sb_port_free "$2"
+	# The first start creates the queue (post-install): about 2 s, so
+	# the two instances start in parallel; sb_postfix_wait collects.
+	postfix -c "$d/etc" start </dev/null >"$d/start.log" 2>&1 &
+	eval "SB_LAUNCH_$1=\$!"
+	SB_LAUNCH_PIDS="$SB_LAUNCH_PIDS $!"
+}
+
+# sb_postfix_wait - wait for a launched instance's start and its port
+sb_postfix_wait()
+{
+	local d=$SB_TMP/$1 port=$2 pid
+	eval "pid=\$SB_LAUNCH_$1"
+	wait "$pid" ||
+	    { cat "$d/start.log" "$d/maillog" >&2; sb_die "postfix start ($1)"; }
+	sb_wait_port "$port"
+	sb_msg "postfix $1 on 127.0.0.1:$port"
+}
+
+# sb_postfix_start - start a private instance and wait for its port
+sb_postfix_start()
+{
+	sb_postfix_launch "$1" "$2"
+	sb_postfix_wait "$1" "$2"
+}
+
+# sb_start_standin - the HTG stand-in: Postfix + Dovecot SASL + smtp-sink
+sb_start_standin()
+{
+	local d=$SB_TMP/standin
+	sb_postfix_new standin "$SB_PORT_STANDIN" "$SB_CERTNAME"
+	mkdir -p "$d/arrived"
+	chown postfix "$d/arrived"
+	SB_SINK_SOCKET=$d/sink.sock
+	# smtp-sink keeps each transaction (envelope + message) in arrived/.
+	smtp-sink -L -u postfix -h "$SB_CERTNAME" -d "$d/arrived/%H%M%S." \
+	    "unix:$SB_SINK_SOCKET" 10 </dev/null >"$d/sink.log" 2>&1 &
+	SB_STARTED_PIDS="$SB_STARTED_PIDS $!"
+	disown "$!"
+	sb_wait_socket "$SB_SINK_SOCKET"
+	cat >>"$d/etc/main.cf" <<EOF
+# HTG MSA behaviour: STARTTLS required, TLS 1.3 only, AUTH only after TLS.
+smtpd_tls_security_level = encrypt
+smtpd_tls_cert_file = $SB_TMP/ca/server.crt
+smtpd_tls_key_file = $SB_TMP/ca/server.key
+smtpd_tls_protocols = >=TLSv1.3
+smtpd_tls_mandatory_protocols = >=TLSv1.3
+smtpd_tls_auth_only = yes
+smtpd_tls_loglevel = 1
+smtpd_tls_received_header = yes
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $SB_SASL_SOCKET
+smtpd_sasl_security_options = noanonymous
+smtpd_sasl_tls_security_options = noanonymous
+smtpd_sasl_authenticated_header = yes
+broken_sasl_auth_clients = no
+# One recipient per message; DSN is on by default (smtpd_discard_ehlo_keywords empty).
+smtpd_recipient_limit = 1
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+smtpd_recipient_restrictions = reject_unauth_destination
+relay_domains = msa-smtp.htpoort.nl, msa-smtp.preprod.htpoort.nl
+# Keep what is accepted: hand it to smtp-sink, which dumps it to arrived/.
+relay_transport = lmtp:unix:$SB_SINK_SOCKET
+default_transport = lmtp:unix:$SB_SINK_SOCKET
+EOF
+	sb_postfix_launch standin "$SB_PORT_STANDIN"
+	[ "${1:-}" = nowait ] || sb_postfix_wait standin "$SB_PORT_STANDIN"
+}
+
+# sb_write_htgate_conf - conf/htgate.conf with the stand-in and the secret
+sb_write_htgate_conf()
+{
+	SB_HTGATE_CONF=$SB_TMP/htgate.conf
+	mkdir -p "$SB_TMP/state"
+	awk -v port="$SB_PORT_STANDIN" -v ca="$SB_CA" -v pw="$SB_PWFILE" \
+	    -v state="$SB_TMP/state" '
+		/^\[/ { sect = $0 }
+		sect == "[environment production]" && /^smtp_port[ \t]*=/ {
+			print "smtp_port = " port
+			print "ca_file = " ca
+			next
+		}
+		sect == "[global]" && /^state_dir[ \t]*=/ {
+			print "state_dir = " state
+			next
+		}
+		sect == "[account example]" && /^#? *password_file[ \t]*=/ {
+			print "password_file = " pw
+			next
+		}
+		{ print }
+	' "$SB_SRC/conf/htgate.conf" >"$SB_HTGATE_CONF"
+	grep -q "^password_file = $SB_PWFILE\$" "$SB_HTGATE_CONF" ||
+	    sb_die "conf/htgate.conf: no password_file line in [account example]"
+}
+
+# sb_start_milter - htgate-milter on a unix socket in the temp dir
+sb_start_milter()
+{
+	[ -x "$SB_MILTER" ] || sb_die "$SB_MILTER not built"
+	SB_MILTER_SOCKET=$SB_TMP/milter.sock
+	rm -f "$SB_MILTER_SOCKET"
+	"$SB_MILTER" -c "$SB_HTGATE_CONF" -p "unix:$SB_MILTER_SOCKET" -f -l \
+	    </dev/null >>"$SB_TMP/milter.log" 2>&1 &
+	SB_MILTER_PID=$!
+	disown "$SB_MILTER_PID"
+	SB_STARTED_PIDS="$SB_STARTED_PIDS $SB_MILTER_PID"
+	sb_wait_socket "$SB_MILTER_SOCKET"
+	chmod 666 "$SB_MILTER_SOCKET"
+	sb_msg "htgate-milter pid $SB_MILTER_PID"
+}
+
+# sb_stop_milter - stop htgate-milter (the relay must then tempfail)
+sb_stop_milter()
+{
+	local i
+	kill "$SB_MILTER_PID" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$SB_MILTER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -f "$SB_MILTER_SOCKET"
+}
+
+# sb_start_policyd - htgate-policyd on a unix socket in the temp dir
+sb_start_policyd()
+{
+	[ -x "$SB_POLICYD" ] || sb_die "$SB_POLICYD not built"
+	SB_POLICY_SOCKET=$SB_TMP/policy.sock
+	rm -f "$SB_POLICY_SOCKET"
+	"$SB_POLICYD" -c "$SB_HTGATE_CONF" -p "unix:$SB_POLICY_SOCKET" -f -l \
+	    </dev/null >>"$SB_TMP/policyd.log" 2>&1 &
+	SB_POLICYD_PID=$!
+	disown "$SB_POLICYD_PID"
+	SB_STARTED_PIDS="$SB_STARTED_PIDS $SB_POLICYD_PID"
+	sb_wait_socket "$SB_POLICY_SOCKET"
+	chmod 666 "$SB_POLICY_SOCKET"
+	sb_msg "htgate-policyd pid $SB_POLICYD_PID"
+}
+
+# sb_stop_policyd - stop htgate-policyd (the relay must then defer)
+sb_stop_policyd()
+{
+	local i
+	kill "$SB_POLICYD_PID" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$SB_POLICYD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -f "$SB_POLICY_SOCKET"
+}
+
+# sb_postqueue_flush - ask INSTANCE to retry its deferred mail now
+sb_postqueue_flush()
+{
+	postqueue -c "$SB_TMP/$1/etc" -f
+}
+
+# sb_relay_bounces - the bounce messages delivered to example.com senders
+sb_relay_bounces()
+{
+	ls "$SB_TMP"/relay/mail/local/new/* 2>/dev/null || true
+}
+
+# sb_relay_routing_handwritten - routing to the stand-in without htgate-config
+sb_relay_routing_handwritten()
+{
+	local e=$SB_TMP/relay/etc nexthop="[127.0.0.1]:$SB_PORT_STANDIN"
+	printf '%s\n' \
+	    '/^([^@]+)@htpoort\.nl$/ ${1}@msa-smtp.htpoort.nl' \
+	    '/^([^@]+)@preprod\.htpoort\.nl$/ ${1}@msa-smtp.preprod.htpoort.nl' \
+	    >"$e/htg_recipient_canonical"
+	printf '%s htg:%s\n' msa-smtp.htpoort.nl "$nexthop" >"$e/htg_transport"
+	(umask 077
+	 printf '%s %s:%s\n' "@example.com" "$SB_MAILBOX" "$(cat "$SB_PWFILE")" \
+	     >"$e/htg_sasl_passwd")
+	printf '@example.com %s\n' "$nexthop" >"$e/htg_sender_relay"
+	cat >>"$e/main.cf" <<EOF
+# Routing to HTG (hand-written; htgate-config(8) generates the same).
+recipient_canonical_maps = regexp:$e/htg_recipient_canonical
+recipient_canonical_classes = envelope_recipient
+transport_maps = texthash:$e/htg_transport
+htg_destination_concurrency_limit = 1
+EOF
+	postconf -c "$e" -M "htg/unix=htg unix - - n - - smtp"
+	postconf -c "$e" -P \
+	    "htg/unix/smtp_tls_security_level=secure" \
+	    "htg/unix/smtp_tls_CAfile=$SB_CA" \
+	    "htg/unix/smtp_tls_secure_cert_match=$SB_CERTNAME" \
+	    "htg/unix/smtp_tls_servername=$SB_CERTNAME" \
+	    "htg/unix/smtp_tls_mandatory_protocols=>=TLSv1.3" \
+	    "htg/unix/smtp_tls_protocols=>=TLSv1.3" \
+	    "htg/unix/smtp_tls_loglevel=1" \
+	    "htg/unix/smtp_sasl_auth_enable=yes" \
+	    "htg/unix/smtp_sender_dependent_authentication=yes" \
+	    "htg/unix/smtp_sasl_password_maps=texthash:$e/htg_sasl_passwd" \
+	    "htg/unix/smtp_sasl_mechanism_filter=plain,login" \
+	    "htg/unix/smtp_sasl_security_options=noanonymous" \
+	    "htg/unix/smtp_sasl_tls_security_options=noanonymous"
+	SB_ROUTING=hand-written
+}
+
+# sb_relay_routing_generated - routing from htgate-config's output
+sb_relay_routing_generated()
+{
+	local e=$SB_TMP/relay/etc g=$SB_TMP/relay/htgate-config
+	mkdir -p "$g"
+	"$SB_CONFIG" -c "$SB_HTGATE_CONF" postfix -o "$g" \
+	    --milter-socket "unix:$SB_MILTER_SOCKET" \
+	    --policy-socket "unix:$SB_POLICY_SOCKET" \
+	    --rate-delay 0s >"$g.log" 2>&1 || return 1
+	cp -p "$e/main.cf" "$e/main.cf.orig"
+	cp -p "$e/master.cf" "$e/master.cf.orig"
+	if ! sb_apply_generated "$e" "$g"; then
+		mv "$e/main.cf.orig" "$e/main.cf"
+		mv "$e/master.cf.orig" "$e/master.cf"
+		return 1
+	fi
+	SB_ROUTING="generated by htgate-config"
+}
+
+# sb_apply_generated - merge htgate-config's fragments into instance ETC
+sb_apply_generated()
+{
+	local e=$1 g=$2 f line
+	[ -f "$g/main.cf" ] && [ -f "$g/master.cf" ] || return 1
+	# The stand-in is reached as [127.0.0.1]:port, its certificate must
+	# still name msa-smtp.htpoort.nl: rewrite nexthops, pin the match.
+	for f in "$g"/*; do
+		[ -f "$f" ] || continue
+		sed -i "s/\\[$SB_CERTNAME\\]/[127.0.0.1]/g; s/\\(^\\|[ :]\\)$SB_CERTNAME:$SB_PORT_STANDIN/\\1[127.0.0.1]:$SB_PORT_STANDIN/g" "$f"
+	done
+	local -a settings=()
+	while IFS= read -r line; do
+		settings+=("$line")
+	done < <(sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' "$g/main.cf" |
+	    sed -e ':a' -e '$!N; s/\n[[:space:]]\+/ /; ta' -e 'P; D')
+	[ ${#settings[@]} -gt 0 ] || return 1
+	postconf -c "$e" -e "${settings[@]}" || return 1
+	sed -e '/^[[:space:]]*#/d' "$g/master.cf" >>"$e/master.cf"
+	return 0
+}
+
+# sb_start_relay - the company relay: htgate-milter, htgate-policyd, routing
+sb_start_relay()
+{
+	local d=$SB_TMP/relay e policy
+	sb_postfix_new relay "$SB_PORT_RELAY" relay.example.com
+	e=$d/etc
+	mkdir -p "$d/mail"
+	chown nobody:nogroup "$d/mail"
+	policy="{ unix:$SB_POLICY_SOCKET, default_action=DEFER }"
+	cat >>"$e/main.cf" <<EOF
+mydomain = example.com
+myorigin = example.com
+# htgate: the milter judges everything, the policy service the envelope.
+smtpd_milters = unix:$SB_MILTER_SOCKET
+non_smtpd_milters = unix:$SB_MILTER_SOCKET
+milter_default_action = tempfail
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = check_policy_service $policy
+smtpd_end_of_data_restrictions = check_policy_service $policy
+smtpd_policy_service_default_action = 451 4.3.5 htgate-policyd unavailable
+# Everything that is not for HTG (bounces to the senders) stays here.
+virtual_mailbox_domains = example.com
+virtual_mailbox_base = $d/mail
+virtual_mailbox_maps = regexp:$e/local_mailboxes
+virtual_uid_maps = static:$(id -u nobody)
+virtual_gid_maps = static:$(id -g nobody)
+relay_domains = msa-smtp.htpoort.nl, msa-smtp.preprod.htpoort.nl, htpoort.nl, preprod.htpoort.nl
+# A second recipient is retried at once, not after minutes.
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+queue_run_delay = 2s
+EOF
+	printf '/@example\\.com$/ local/\n' >"$e/local_mailboxes"
+	if [ -x "$SB_CONFIG" ] && [ "${SB_HANDWRITTEN:-0}" != 1 ]; then
+		if ! sb_relay_routing_generated; then
+			echo "sandbox: htgate-config failed ($SB_TMP/relay/htgate-config.log);" \
+			    "using hand-written routing" >&2
+			sb_relay_routing_handwritten
+		fi
+	else
+		sb_relay_routing_handwritten
+	fi
+	# No rate delay or long backoff inside the sandbox.
+	postconf -c "$e" -e htg_destination_rate_delay=0s
+	sb_postfix_launch relay "$SB_PORT_RELAY"
+	[ "${1:-}" = nowait ] || sb_postfix_wait relay "$SB_PORT_RELAY"
+	sb_msg "relay routing: $SB_ROUTING"
+}
+
+# sb_start_all - everything, in dependency order
+sb_start_all()
+{
+	sb_make_ca
+	sb_make_password
+	sb_start_dovecot
+	sb_start_standin nowait
+	sb_write_htgate_conf
+	sb_start_milter
+	sb_start_policyd
+	sb_start_relay nowait
+	sb_postfix_wait standin "$SB_PORT_STANDIN"
+	sb_postfix_wait relay "$SB_PORT_RELAY"
+}
+
+# sb_swaks_relay - one SMTP transaction with the relay; output on stdout
+sb_swaks_relay()
+{
+	swaks --server 127.0.0.1 --port "$SB_PORT_RELAY" --helo erp.example.com \
+	    --timeout 30 "$@"
+}
+
+# sb_sendmail - submit stdin with the relay's sendmail(1); args follow -C
+sb_sendmail()
+{
+	sendmail -C "$SB_TMP/relay/etc" "$@"
+}
+
+# sb_queue_busy - count messages not yet delivered or deferred in INSTANCE
+sb_queue_busy()
+{
+	local q=$SB_TMP/$1/queue
+	find "$q/maildrop" "$q/incoming" "$q/active" -type f 2>/dev/null | wc -l
+}
+
+# sb_queue_deferred - count deferred messages in INSTANCE
+sb_queue_deferred()
+{
+	find "$SB_TMP/$1/queue/deferred" -type f 2>/dev/null | wc -l
+}
+
+# sb_wait_drain - wait until both instances have nothing in progress
+sb_wait_drain()
+{
+	local i
+	for i in $(seq 1 ${1:-150}); do
+		if [ "$(sb_queue_busy relay)" = 0 ] &&
+		    [ "$(sb_queue_busy standin)" = 0 ]; then
+			sleep 0.3
+			[ "$(sb_queue_busy relay)" = 0 ] &&
+			    [ "$(sb_queue_busy standin)" = 0 ] && return 0
+		fi
+		sleep 0.1
+	done
+	echo "sandbox: queues did not drain" >&2
+	return 1
+}
+
+# sb_arrived_files - the stand-in's dump files, oldest first
+sb_arrived_files()
+{
+	ls -tr "$SB_TMP"/standin/arrived/* 2>/dev/null || true
+}
+
+# sb_arrived_for - dump files whose envelope recipient is RCPT
+sb_arrived_for()
+{
+	local f
+	for f in $(sb_arrived_files); do
+		if sb_dump_envelope "$f" | grep -qi "^X-Rcpt-Args: <$1>"; then
+			echo "$f"
+		fi
+	done
+}
+
+# sb_arrived_count - number of transactions that reached the stand-in for RCPT
+sb_arrived_count()
+{
+	sb_arrived_for "$1" | wc -l
+}
+
+# sb_dump_envelope - the smtp-sink envelope lines of one dump file
+sb_dump_envelope()
+{
+	awk '/^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args): / {
+		print; next } { exit }' "$1"
+}
+
+# sb_dump_message - the message (headers and body) of one dump file
+sb_dump_message()
+{
+	awk 'body { print; next }
+	    /^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args): / { next }
+	    { body = 1; print }' "$1"
+}
+
+# sb_dump_header - each value of header NAME (unfolded) in one dump file
+sb_dump_header()
+{
+	sb_dump_message "$1" | awk -v h="$2" '
+		function out() { if (n) { sub(/^[ \t]+/, "", val); print val } }
+		BEGIN { h = tolower(h) }
+		/^$/ { exit }
+		/^[ \t]/ { if (cur == h) val = val " " substr($0, 2); next }
+		{
+			if (cur == h) out()
+			n = 0
+			cur = tolower(substr($0, 1, index($0, ":") - 1))
+			if (cur == h) { n = 1; val = substr($0, index($0, ":") + 1) }
+		}
+		END { if (cur == h) out() }'
+}
+
+# sb_dump_file_for_msgid - the dump file holding Message-ID ID (first match)
+sb_dump_file_for_msgid()
+{
+	local f
+	for f in $(sb_arrived_files); do
+		if sb_dump_header "$f" Message-ID | grep -qF "<$1>"; then
+			echo "$f"
+		fi
+	done
+}
+
+# sb_dump_tls - TLS protocol the stand-in's Postfix received a dump's message with
+sb_dump_tls()
+{
+	sb_dump_header "$1" Received | grep -F "by $SB_CERTNAME (Postfix)" |
+	    sed -n 's/.*(using \(TLSv[0-9.]*\) with cipher \([^ ]*\).*/\1 \2/p' | head -n 1
+}
+
+# sb_dump_sasl - SASL user the stand-in's Postfix authenticated for a dump
+sb_dump_sasl()
+{
+	sb_dump_header "$1" Received | grep -F "by $SB_CERTNAME (Postfix)" |
+	    sed -n 's/.*(Authenticated sender: \([^)]*\)).*/\1/p' | head -n 1
+}
+
+# sb_standin_log - the stand-in's Postfix log
+sb_standin_log()
+{
+	cat "$SB_TMP/standin/maillog" 2>/dev/null
+}
+
+# sb_relay_log - the relay's Postfix log
+sb_relay_log()
+{
+	cat "$SB_TMP/relay/maillog" 2>/dev/null
+}
+
+# sb_render - TEMPLATE with a fresh Date and Message-ID into OUT; sets SB_MSGID
+sb_render()
+{
+	local tmpl=$1 out=$2
+	SB_SEQ=$(( ${SB_SEQ:-0} + 1 ))
+	SB_MSGID="sandbox.$(date +%Y%m%d%H%M%S).$$.$SB_SEQ@erp.example.com"
+	sed -e "s/@DATE@/$(date -R)/" -e "s/@MSGID@/$SB_MSGID/" "$tmpl" >"$out"
+}
+
+# sb_swaks_verdict - the deciding server reply in a swaks transcript
+sb_swaks_verdict()
+{
+	local err
+	err=$(grep -m 1 -E '^<\*\* +[0-9]{3}[ -]' "$1" | sed 's/^<\*\* *//')
+	if [ -n "$err" ]; then
+		# A multi-line reply: show its last line (the Dutch one) too.
+		echo "$err"
+		return 0
+	fi
+	grep -E '^<- +250 .*queued as' "$1" | tail -n 1 | sed 's/^<- *//'
+}
+
+# sb_swaks_transcript - the SMTP commands and replies of a swaks run
+sb_swaks_transcript()
+{
+	grep -E '^( -> (EHLO|MAIL|RCPT|DATA|QUIT|\.)|<- |<\*\* |\*\*\* )' "$1" |
+	    grep -v -E '^<- +250(-| [A-Z])' || true
+}
+
+# sb_table - print '|'-separated lines from stdin as aligned columns
+sb_table()
+{
+	awk -F'|' '
+		{ for (i = 1; i <= NF; i++) { c[NR, i] = $i
+			if (length($i) > w[i]) w[i] = length($i) }
+		  if (NF > nf) nf = NF; n = NR }
+		END { for (r = 1; r <= n; r++) { line = ""
+			for (i = 1; i <= nf; i++)
+				line = line sprintf(i < nf ? "%-" w[i] "s  " : "%s", c[r, i])
+			print line
+			if (r == 1) { line = ""
+				for (i = 1; i <= nf; i++) { s = sprintf("%" w[i] "s", "")
+					gsub(/ /, "-", s); line = line s (i < nf ? "  " : "") }
+				print line } } }'
+}
