@@ -328,7 +328,16 @@ htg_msg_queue_id(const struct htg_msg *msg)
 unsigned long long
 htg_msg_size(const struct htg_msg *msg)
 {
-	return (msg->header_bytes + msg->body_bytes);
+	unsigned long long seen = msg->header_bytes + msg->body_bytes;
+
+	return (msg->told_size > seen ? msg->told_size : seen);
+}
+
+/* htg_msg_set_size - size counted by the MTA (for the decision log) */
+void
+htg_msg_set_size(struct htg_msg *msg, unsigned long long size)
+{
+	msg->told_size = size;
 }
 
 /* htg_msg_account - accessor, borrowed */

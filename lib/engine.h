@@ -135,6 +135,9 @@ const char *htg_msg_message_id(const struct htg_msg *msg);
 const char *htg_msg_envid(const struct htg_msg *msg);
 const char *htg_msg_queue_id(const struct htg_msg *msg);
 unsigned long long htg_msg_size(const struct htg_msg *msg);
+/* htg_msg_set_size - the size as the MTA counted it, when the adapter
+ * never sees the content (the policy daemon at END-OF-MESSAGE) */
+void	htg_msg_set_size(struct htg_msg *msg, unsigned long long size);
 const struct htg_account *htg_msg_account(const struct htg_msg *msg);
 const struct htg_cfg *htg_msg_cfg(const struct htg_msg *msg);
 int	htg_msg_recipient_count(const struct htg_msg *msg);

@@ -65,6 +65,7 @@ struct htg_msg {
 	struct encval val;
 	enum htg_rule_id val_rule;
 	unsigned long long body_bytes;
+	unsigned long long told_size;	/* size an adapter knows (policy) */
 	int	size_hit;
 	int	body_fault;
 	int	skip_body;		/* body unreadable as declared: don't judge */
