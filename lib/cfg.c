@@ -51,6 +51,7 @@ enum cfg_section {
 	SEC_ACCOUNT,
 	SEC_ROUTE,
 	SEC_RULES,
+	SEC_RECORD,
 	SEC_COUNT
 };
 
@@ -58,7 +59,7 @@ static const char *const section_names[SEC_COUNT] = {
 	[SEC_NONE] = "", [SEC_ENVIRONMENT] = "environment",
 	[SEC_GLOBAL] = "global", [SEC_STREAM] = "stream",
 	[SEC_ACCOUNT] = "account", [SEC_ROUTE] = "route",
-	[SEC_RULES] = "rules",
+	[SEC_RULES] = "rules", [SEC_RECORD] = "record",
 };
 
 /* One "key = value" line as read, or a section header (key NULL). */
@@ -118,6 +119,16 @@ static const struct cfg_key global_keys[] = {
 	{"fetch_sender", T_STR, G(fetch_sender), "postmaster", 0, 0},
 	{"fetch_interval", T_INT, G(fetch_interval), "60", 1, 86400},
 	{"fetch_max_size", T_SIZE, G(fetch_max_size), "50M", 1 * KB, 2 * GB},
+	{NULL, 0, 0, NULL, 0, 0}
+};
+
+/* [record]: the decision record (record.h, recorder.h) */
+static const struct cfg_key record_keys[] = {
+	{"enabled", T_BOOL, G(record.enabled), "no", 0, 0},
+	{"database", T_STR, G(record.database), "", 0, 0},
+	{"retention", T_INT, G(record.retention), "400", 1, 36500},
+	{"unique_window", T_INT, G(record.unique_window), "365", 0, 36500},
+	{"duplicate_action", T_ACTION, G(record.duplicate_action), "reject", 0, 0},
 	{NULL, 0, 0, NULL, 0, 0}
 };
 
@@ -222,6 +233,13 @@ pool_strdup(struct cfg_loader *ld, const char *s)
 /* ---------------------------------------------------------------- */
 
 /* section_parse - "[kind NAME]" into kind and name; -1 on a bad header */
+/* section_unnamed - [global], [rules] and [record] take no name */
+static int
+section_unnamed(enum cfg_section kind)
+{
+	return (kind == SEC_GLOBAL || kind == SEC_RULES || kind == SEC_RECORD);
+}
+
 static int
 section_parse(struct cfg_loader *ld, char *text, int line,
 	      enum cfg_section *kind, char **name)
@@ -247,14 +265,13 @@ section_parse(struct cfg_loader *ld, char *text, int line,
 			*kind = i;
 	if (*kind == SEC_NONE) {
 		cfg_fail(ld, line, "unknown section [%s] (expected global, "
-			 "environment, stream, account, route or rules)",
+			 "environment, stream, account, route, rules or record)",
 			 nwords ? words[0] : "");
 		g_strfreev(words);
 		return (-1);
 	}
-	if ((*kind == SEC_GLOBAL || *kind == SEC_RULES) != (nwords == 1)
-	    || nwords > 2) {
-		cfg_fail(ld, line, *kind == SEC_GLOBAL || *kind == SEC_RULES ?
+	if (section_unnamed(*kind) != (nwords == 1) || nwords > 2) {
+		cfg_fail(ld, line, section_unnamed(*kind) ?
 			 "[%s] takes no name" : "[%s] needs exactly one name",
 			 words[0]);
 		g_strfreev(words);
@@ -640,7 +657,7 @@ section_instances(struct cfg_loader *ld, GArray *entries, enum cfg_section kind)
 			struct cfg_entry *o = g_ptr_array_index(out, j);
 
 			if (g_strcmp0(o->section_name, e->section_name) == 0
-			    && kind != SEC_GLOBAL && kind != SEC_RULES)
+			    && !section_unnamed(kind))
 				cfg_fail(ld, e->line, "[%s %s] defined twice "
 					 "(first at line %d)", section_names[kind],
 					 e->section_name, o->line);
@@ -831,6 +848,29 @@ build_rules(struct cfg_loader *ld, GArray *entries)
 	g_hash_table_destroy(seen);
 }
 
+/* build_record - [record]; a duplicate cannot be fixed */
+static void
+build_record(struct cfg_loader *ld, GArray *entries)
+{
+	GPtrArray *hdrs = section_instances(ld, entries, SEC_RECORD);
+	guint	i;
+
+	g_ptr_array_free(hdrs, TRUE);
+	if (ld->failed || apply_section(ld, entries, record_keys, SEC_RECORD,
+					NULL, ld->cfg) < 0
+	    || ld->cfg->record.duplicate_action != HTG_ACT_FIX)
+		return;
+	for (i = 0; i < entries->len; i++) {
+		struct cfg_entry *e = &g_array_index(entries, struct cfg_entry, i);
+
+		if (e->section == SEC_RECORD && e->key != NULL
+		    && strcmp(e->key, "duplicate_action") == 0)
+			cfg_fail(ld, e->line, "duplicate_action: a duplicate "
+				 "cannot be fixed; use reject, tempfail, warn "
+				 "or ignore");
+	}
+}
+
 /* cfg_build - pass 2: the snapshot from the entries */
 static void
 cfg_build(struct cfg_loader *ld, GArray *entries)
@@ -843,6 +883,8 @@ cfg_build(struct cfg_loader *ld, GArray *entries)
 	g_ptr_array_free(globals, TRUE);
 	if (!ld->failed)
 		apply_section(ld, entries, global_keys, SEC_GLOBAL, NULL, cfg);
+	if (!ld->failed)
+		build_record(ld, entries);
 	if (!ld->failed)
 		cfg->streams = build_array(ld, entries, SEC_STREAM, stream_keys,
 			sizeof(struct htg_stream), offsetof(struct htg_stream, name),
@@ -1173,6 +1215,7 @@ cfg_dump(const struct htg_cfg *cfg, FILE *fp)
 	for (i = 0; i < cfg->nroutes; i++)
 		dump_section(fp, "route", cfg->routes[i].name, route_keys,
 			     &cfg->routes[i], cfg);
+	dump_section(fp, "record", NULL, record_keys, cfg, cfg);
 	fprintf(fp, "\n[rules]\n");
 	for (i = 0; i < RULE_COUNT; i++)
 		fprintf(fp, "%s = %s\n", rule_get(i)->name,
@@ -1189,7 +1232,7 @@ cfg_keys_print(FILE *fp)
 	} tables[] = {
 		{"global", global_keys}, {"environment", environment_keys},
 		{"stream", stream_keys}, {"account", account_keys},
-		{"route", route_keys},
+		{"route", route_keys}, {"record", record_keys},
 	};
 	size_t	i;
 	const struct cfg_key *k;

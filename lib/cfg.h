@@ -22,12 +22,12 @@
  *		enum htg_rule_id rule);
  * DESCRIPTION
  *	The configuration is an INI-style file (see htgate.conf(5)):
- *	[global], [environment NAME], [stream NAME], [account NAME] and
- *	[rules] sections of "key = value" lines; keys are declared in one
- *	table per section (cfg.c) with type, default, range and a doc
- *	string.  cfg_load() parses and validates the whole file into a new
- *	immutable snapshot; on error it returns NULL and writes
- *	"file:line: reason" into err.
+ *	[global], [environment NAME], [stream NAME], [account NAME],
+ *	[route NAME], [rules] and [record] sections of "key = value"
+ *	lines; keys are declared in one table per section (cfg.c) with
+ *	type, default, range and a doc string.  cfg_load() parses and
+ *	validates the whole file into a new immutable snapshot; on error
+ *	it returns NULL and writes "file:line: reason" into err.
  *
  *	Daemons keep one current snapshot.  cfg_current_set() swaps it under
  *	a mutex (taking over the caller's reference); cfg_current_get()
@@ -114,6 +114,15 @@ struct htg_route {
 	char   *recipient;		/* local recipient when it matches */
 };
 
+/* [record]: the decision record (recorder.h) */
+struct htg_record_cfg {
+	int	enabled;		/* write a record per decision */
+	char   *database;		/* "" = state_dir/record.db */
+	int	retention;		/* days kept by htgate-report purge */
+	int	unique_window;		/* days for HDR-MSGID/ENV-ENVID; 0 off */
+	enum htg_action duplicate_action; /* reject (default) */
+};
+
 struct htg_cfg {
 	char   *path;
 	int	refcount;		/* atomic */
@@ -144,6 +153,9 @@ struct htg_cfg {
 	struct htg_account *accounts;
 	int	nroutes;
 	struct htg_route *routes;
+
+	/* [record] */
+	struct htg_record_cfg record;
 
 	/* [rules] */
 	enum htg_action rule_action[RULE_COUNT];

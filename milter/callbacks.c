@@ -11,8 +11,10 @@
  *	Each callback pulls its data out of libmilter, calls the engine
  *	(engine.h) and maps the verdict with mlt_reply_verdict().  The
  *	order is SMTP's: connect, MAIL (a new engine message), RCPT, each
- *	header, end of headers, body chunks (streamed, never kept), end of
- *	message (fixes applied, final log line), then abort or close.
+ *	header, end of headers, body chunks (streamed, never kept; hashed
+ *	for the decision record), end of message (Message-ID and ENVID
+ *	checked for uniqueness against the record, fixes applied, final
+ *	log line and record row), then abort or close.
  *
  *	Non-SMTP submissions (non_smtpd_milters: mail from sendmail(1) on
  *	the relay) must never be refused at MAIL or RCPT.  Postfix's cleanup
@@ -49,6 +51,7 @@
 
 #include "log.h"
 #include "milter.h"
+#include "recorder.h"
 
 /* Modifications the fixes need (Message-ID, ENVID, NOTIFY). */
 #define MLT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_CHGFROM | SMFIF_ADDRCPT_PAR \
@@ -205,8 +208,10 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		return (mlt_reply_internal(ctx, conn, HTG_STAGE_MAIL,
 					   "cannot start a message"));
 	HOOK(ctx, conn, MLT_AT_MAIL, HTG_STAGE_MAIL);
-	if ((sasl = smfi_getsymval(ctx, "{auth_authen}")) != NULL)
+	if ((sasl = smfi_getsymval(ctx, "{auth_authen}")) != NULL) {
 		htg_msg_set_sasl_user(conn->msg, sasl);
+		g_strlcpy(conn->sasl, sasl, sizeof(conn->sasl));
+	}
 	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_MAIL,
 				  htg_msg_mail(conn->msg, argv[0], argv + 1)));
 }
@@ -222,6 +227,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		return (mlt_reply_internal(ctx, smfi_getpriv(ctx), HTG_STAGE_RCPT,
 					   "RCPT without a message"));
 	HOOK(ctx, conn, MLT_AT_RCPT, HTG_STAGE_RCPT);
+	mlt_msg_rcpt_judged(conn, argv[0]);
 	v = htg_msg_rcpt(conn->msg, argv[0], argv + 1);
 	if (v == HTG_CONTINUE)
 		mlt_msg_note_rcpt(conn, argv[0]);
@@ -267,6 +273,7 @@ mlfi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
 					   HTG_STAGE_BODY, "body without a message"));
 	HOOK(ctx, conn, MLT_AT_BODY, HTG_STAGE_BODY);
+	mlt_msg_body(conn, buf, len);
 	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_BODY,
 				  htg_msg_body(conn->msg, buf, len)));
 }
@@ -325,15 +332,25 @@ static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
 	struct mlt_conn *conn = msg_conn(ctx);
-	enum htg_verdict v;
+	enum htg_verdict v, u;
 	const char *failed;
+	char	err[512];
 
 	if (conn == NULL)
 		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
 					   HTG_STAGE_EOM, "EOM without a message"));
 	set_queue_id(ctx, conn);
+	mlt_msg_body_end(conn);
 	HOOK(ctx, conn, MLT_AT_EOM, HTG_STAGE_EOM);
 	v = htg_msg_eom(conn->msg);
+	/* HDR-MSGID, ENV-ENVID: unique within the record's window */
+	err[0] = 0;
+	if (v == HTG_ACCEPT && htg_msg_is_htg(conn->msg)
+	    && (u = recorder_unique(conn->msg, err, sizeof(err))) != HTG_CONTINUE)
+		v = u;
+	if (err[0])
+		log_err("%s: decision record: %s", htg_msg_queue_id(conn->msg),
+			err);
 	if (v == HTG_ACCEPT && htg_msg_is_htg(conn->msg)
 	    && (failed = apply_fixes(ctx, conn)) != NULL)
 		return (mlt_reply_internal(ctx, conn, HTG_STAGE_EOM, failed));

@@ -9,6 +9,9 @@
  *	int	mlt_msg_start(struct mlt_conn *conn, char **argv);
  *	void	mlt_msg_reset(struct mlt_conn *conn);
  *	void	mlt_msg_note_rcpt(struct mlt_conn *conn, const char *rcpt);
+ *	void	mlt_msg_body(struct mlt_conn *conn, const void *buf, size_t len);
+ *	void	mlt_msg_body_end(struct mlt_conn *conn);
+ *	void	mlt_msg_rcpt_judged(struct mlt_conn *conn, const char *rcpt);
  * DESCRIPTION
  *	Two levels, with this life cycle:
  *
@@ -18,6 +21,11 @@
  *	conn->msg	(mlt_msg_start)		xxfi_abort, xxfi_close
  *	sender, ret	xxfi_envfrom		(fixed arrays, cleared on reset)
  *	rcpt		xxfi_envrcpt		(fixed array, cleared on reset)
+ *	sasl		xxfi_envfrom		(fixed array, cleared on reset)
+ *	last_rcpt	xxfi_envrcpt		(fixed array, cleared on reset)
+ *	hash		mlt_msg_start		mlt_msg_body_end (xxfi_eom)
+ *						or mlt_msg_reset
+ *	sha256		mlt_msg_body_end	(fixed array, cleared on reset)
  *
  *	The configuration snapshot is pinned per message (at MAIL), so a
  *	SIGHUP reload applies to the next message of a long SMTP session
@@ -28,6 +36,12 @@
  *	keeps the sender and its RET= parameter as sent, for smfi_chgfrom()
  *	at end of message.  mlt_msg_note_rcpt() keeps the first accepted
  *	HTG recipient as sent, for smfi_delrcpt()/smfi_addrcpt_par().
+ *	mlt_msg_rcpt_judged() keeps the recipient being judged, without
+ *	its angle brackets, for the record row of a refusal at RCPT (the
+ *	engine forgets a recipient it refuses).
+ *	When [record] is enabled, mlt_msg_body() feeds the body SHA-256
+ *	of the decision record and mlt_msg_body_end() finishes it into
+ *	conn->sha256.
  * ERRORS
  *	mlt_conn_new() returns NULL and mlt_msg_start() -1 when memory or
  *	the configuration is missing; the caller answers tempfail.
@@ -40,12 +54,14 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include <glib.h>
 
 #include "milter.h"
+#include "recorder.h"
 
 /* mlt_conn_new - context for a new connection, NULL on failure */
 struct mlt_conn *
@@ -69,7 +85,9 @@ mlt_msg_reset(struct mlt_conn *conn)
 	if (conn->cfg != NULL)
 		cfg_unref(conn->cfg);
 	conn->cfg = NULL;
+	mlt_msg_body_end(conn);
 	conn->sender[0] = conn->ret[0] = conn->rcpt[0] = 0;
+	conn->sasl[0] = conn->sha256[0] = conn->last_rcpt[0] = 0;
 	conn->truncated = 0;
 }
 
@@ -108,7 +126,37 @@ mlt_msg_start(struct mlt_conn *conn, char **argv)
 	for (a = argv ? argv + 1 : NULL; a && *a; a++)
 		if (strncasecmp(*a, "RET=", 4) == 0)
 			keep(conn, conn->ret, sizeof(conn->ret), *a);
+	if (recorder_enabled(conn->cfg))
+		record_hash_init(&conn->hash);
 	return (0);
+}
+
+/* mlt_msg_rcpt_judged - the RCPT being judged, "<a@b>" as "a@b" */
+void
+mlt_msg_rcpt_judged(struct mlt_conn *conn, const char *rcpt)
+{
+	size_t	n = strlen(rcpt);
+
+	if (n >= 2 && rcpt[0] == '<' && rcpt[n - 1] == '>')
+		snprintf(conn->last_rcpt, sizeof(conn->last_rcpt), "%.*s",
+			 (int) (n - 2), rcpt + 1);
+	else
+		g_strlcpy(conn->last_rcpt, rcpt, sizeof(conn->last_rcpt));
+}
+
+/* mlt_msg_body - one body chunk into the record's SHA-256 */
+void
+mlt_msg_body(struct mlt_conn *conn, const void *buf, size_t len)
+{
+	record_hash_update(&conn->hash, buf, len);
+}
+
+/* mlt_msg_body_end - finish the SHA-256 into conn->sha256 (once) */
+void
+mlt_msg_body_end(struct mlt_conn *conn)
+{
+	if (conn->hash.ctx != NULL)
+		record_hash_final(&conn->hash, conn->sha256);
 }
 
 /* mlt_msg_note_rcpt - keep the first HTG recipient as sent */

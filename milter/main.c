@@ -42,6 +42,7 @@
 #include "log.h"
 #include "milter.h"
 #include "mimehdr.h"
+#include "recorder.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -309,11 +310,15 @@ main(int argc, char **argv)
 		die("daemon: %s", strerror(errno));
 	write_pidfile();
 	drop_privileges(pw);
+	if (recorder_check(cfg, err, sizeof(err)) < 0)
+		log_err("decision record: %s; HTG mail is deferred until it "
+			"can be written", err);
 	cfg_current_set(cfg);
 	log_info("starting: config %s, socket %s%s", opts.conf, opts.socket,
 		 opts.nonsmtp ? ", every connection non-SMTP (-N)" : "");
 	rc = serve();
 	cfg_current_set(NULL);
+	recorder_shutdown();
 	if (opts.pidfile != NULL)
 		(void) unlink(opts.pidfile);
 	log_info("stopped");

@@ -9,6 +9,13 @@
  *	int	mlt_msg_start(struct mlt_conn *conn, char **argv);
  *	void	mlt_msg_reset(struct mlt_conn *conn);
  *	void	mlt_msg_note_rcpt(struct mlt_conn *conn, const char *rcpt);
+void	mlt_msg_body(struct mlt_conn *conn, const void *buf, size_t len);
+void	mlt_msg_body_end(struct mlt_conn *conn);
+void	mlt_msg_rcpt_judged(struct mlt_conn *conn, const char *rcpt);
+ *	void	mlt_msg_body(struct mlt_conn *conn, const void *buf, size_t len);
+ *	void	mlt_msg_body_end(struct mlt_conn *conn);
+void	mlt_msg_rcpt_judged(struct mlt_conn *conn, const char *rcpt);
+ *	void	mlt_msg_rcpt_judged(struct mlt_conn *conn, const char *rcpt);
  *
  *	sfsistat mlt_reply_verdict(SMFICTX *ctx, struct mlt_conn *conn,
  *		enum htg_stage stage, enum htg_verdict v);
@@ -20,7 +27,8 @@
  *	int	mlt_test_fail(enum mlt_point point);
  * DESCRIPTION
  *	ctx.c owns the two levels of context (connection, message), reply.c
- *	maps engine verdicts to libmilter replies, callbacks.c holds the
+ *	maps engine verdicts to libmilter replies and writes the decision
+ *	record (recorder.h), callbacks.c holds the
  *	xxfi_* callbacks and main.c the process: options, configuration,
  *	signals and smfi_main().
  * THREAD SAFETY
@@ -35,6 +43,7 @@
 
 #include "cfg.h"
 #include "engine.h"
+#include "record.h"
 
 #define MLT_ADDR_MAX	1024		/* an envelope address as sent */
 #define MLT_PARAM_MAX	128		/* one ESMTP parameter kept (RET=) */
@@ -62,6 +71,10 @@ struct mlt_conn {
 	char	ret[MLT_PARAM_MAX];	/* its RET= parameter, if any */
 	char	rcpt[MLT_ADDR_MAX];	/* the HTG recipient as sent */
 	int	truncated;		/* sender or rcpt did not fit */
+	char	sasl[MLT_ADDR_MAX];	/* {auth_authen}: login name only */
+	char	last_rcpt[MLT_ADDR_MAX];	/* the RCPT being judged */
+	struct record_hash hash;	/* body SHA-256 while [record] is on */
+	char	sha256[RECORD_SHA256_HEX];	/* its hex digest at EOM */
 };
 
 struct mlt_conn *mlt_conn_new(int nonsmtp);
@@ -69,6 +82,9 @@ void	mlt_conn_free(struct mlt_conn *conn);
 int	mlt_msg_start(struct mlt_conn *conn, char **argv);
 void	mlt_msg_reset(struct mlt_conn *conn);
 void	mlt_msg_note_rcpt(struct mlt_conn *conn, const char *rcpt);
+void	mlt_msg_body(struct mlt_conn *conn, const void *buf, size_t len);
+void	mlt_msg_body_end(struct mlt_conn *conn);
+void	mlt_msg_rcpt_judged(struct mlt_conn *conn, const char *rcpt);
 
 sfsistat mlt_reply_verdict(SMFICTX *ctx, struct mlt_conn *conn,
 	enum htg_stage stage, enum htg_verdict v);

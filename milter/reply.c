@@ -15,6 +15,15 @@
  *	REJECT and TEMPFAIL set the engine's (multi-line) reply with
  *	smfi_setreply()/smfi_setmlreply() and write the decision's log line.
  *
+ *	Every decision about an HTG-bound message (accept, fix, warn,
+ *	reject, tempfail) and every refusal is also written to the decision
+ *	record (recorder.h) when [record] is enabled, before the reply
+ *	leaves the milter; a message that is not HTG-bound and passes
+ *	untouched gets no row.  If the row of a message that would pass
+ *	cannot be written, the message is refused with tempfail instead
+ *	(INTERNAL, the reason logged): nothing reaches HTG unrecorded.  A
+ *	refusal whose row cannot be written is logged and stays a refusal.
+ *
  *	mlt_reply_internal() records an internal error (RULE_INTERNAL, the
  *	configured on_internal_error action, tempfail by default) and
  *	refuses with "451 4.3.0".  For a non-SMTP submission it never
@@ -34,7 +43,9 @@
 
 #include "log.h"
 #include "milter.h"
+#include "recorder.h"
 
+#define MLT_ERR_MAX		512	/* a record error */
 #define MLT_INTERNAL_CODE	"451"
 #define MLT_INTERNAL_XCODE	"4.3.0"
 #define MLT_INTERNAL_TEXT	"[HTG INTERNAL] htgate could not check this " \
@@ -76,14 +87,34 @@ set_reply(SMFICTX *ctx, const struct htg_reply *r)
 				l[11], (char *) NULL) == MI_SUCCESS ? 0 : -1);
 }
 
-/* refuse - reply, log and return the refusal for verdict v */
+/* record - the decision's row, if [record] is on; 0 or -1 with err */
+static int
+record(struct mlt_conn *conn, enum htg_stage stage, enum htg_verdict v,
+       const struct htg_reply *r, char *err, size_t errlen)
+{
+	struct recorder_note note = {
+		.daemon = "milter", .stage = stage, .verdict = v,
+		.sasl_user = conn->sasl, .body_sha256 = conn->sha256,
+		.size = -1, .reply = r,
+		.recipient = stage == HTG_STAGE_RCPT ? conn->last_rcpt : NULL,
+	};
+
+	if (!recorder_enabled(conn->cfg))
+		return (0);
+	return (recorder_write(conn->msg, &note, err, errlen));
+}
+
+/* refuse - reply, log, record and return the refusal for verdict v */
 static sfsistat
-refuse(SMFICTX *ctx, struct htg_msg *msg, enum htg_stage stage,
+refuse(SMFICTX *ctx, struct mlt_conn *conn, enum htg_stage stage,
        enum htg_verdict v)
 {
+	struct htg_msg *msg = conn->msg;
 	struct htg_reply r;
+	char	err[MLT_ERR_MAX];
 	int	i;
 
+	r.nlines = 0;
 	if (htg_msg_reply(msg, &r) > 0) {
 		if (set_reply(ctx, &r) < 0)
 			log_warn("%s: libmilter refused the reply %s %s",
@@ -94,7 +125,26 @@ refuse(SMFICTX *ctx, struct htg_msg *msg, enum htg_stage stage,
 				  r.xcode, r.lines[i]);
 	}
 	htg_msg_log(msg, stage, v);
+	if (record(conn, stage, v, &r, err, sizeof(err)) < 0)
+		log_err("%s: decision record not written: %s",
+			htg_msg_queue_id(msg), err);
 	return (v == HTG_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL);
+}
+
+/* pass - log and record a passing HTG message; tempfail if unrecorded */
+static sfsistat
+pass(SMFICTX *ctx, struct mlt_conn *conn, enum htg_stage stage)
+{
+	char	err[MLT_ERR_MAX];
+
+	if (record(conn, stage, HTG_ACCEPT, NULL, err, sizeof(err)) < 0) {
+		log_err("%s: decision record not written: %s; deferring",
+			htg_msg_queue_id(conn->msg), err);
+		return (mlt_reply_internal(ctx, conn, stage,
+					   RECORDER_UNAVAILABLE));
+	}
+	htg_msg_log(conn->msg, stage, HTG_ACCEPT);
+	return (SMFIS_ACCEPT);
 }
 
 /* mlt_reply_verdict - an engine verdict as a callback's return value */
@@ -114,14 +164,13 @@ mlt_reply_verdict(SMFICTX *ctx, struct mlt_conn *conn, enum htg_stage stage,
 		if (stage < HTG_STAGE_HEADER)
 			return (SMFIS_CONTINUE);
 		if (htg_msg_is_htg(msg))
-			htg_msg_log(msg, stage, v);
-		else
-			log_debug("%s: action=accept stage=%s not HTG-bound",
-				  htg_msg_queue_id(msg), stage_name(stage));
+			return (pass(ctx, conn, stage));
+		log_debug("%s: action=accept stage=%s not HTG-bound",
+			  htg_msg_queue_id(msg), stage_name(stage));
 		return (SMFIS_ACCEPT);
 	case HTG_REJECT:
 	case HTG_TEMPFAIL:
-		return (refuse(ctx, msg, stage, v));
+		return (refuse(ctx, conn, stage, v));
 	}
 	return (mlt_reply_internal(ctx, conn, stage, "unknown verdict"));
 }
@@ -145,7 +194,7 @@ mlt_reply_internal(SMFICTX *ctx, struct mlt_conn *conn, enum htg_stage stage,
 	}
 	if (msg != NULL) {
 		v = htg_msg_add_finding(msg, RULE_INTERNAL, stage, why);
-		return (refuse(ctx, msg, stage,
+		return (refuse(ctx, conn, stage,
 			       v == HTG_REJECT ? HTG_REJECT : HTG_TEMPFAIL));
 	}
 	log_err("NOQUEUE: action=tempfail stage=%s rule=INTERNAL reason=\"%s\"",

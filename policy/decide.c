@@ -3,6 +3,7 @@
  *	decide - Postfix policy requests judged by the htgate rule engine
  * SYNOPSIS
  *	#include "policyd.h"
+#include "recorder.h"
  *
  *	void	pol_decide_init(void);
  *	void	pol_decide(struct pol_session *ses, const struct pol_req *req,
@@ -42,6 +43,13 @@
  *	policy reply is one line), "DEFER_IF_PERMIT 4.7.0 [HTG ENV-RATE]
  *	..." for a rate deferral, and the configured policy_default_action
  *	for a malformed request.
+ *
+ *	Decision record: every refusal (reject or defer) is written to the
+ *	record (recorder.h) when [record] is enabled, with the action text
+ *	Postfix was given as the reply.  A DUNNO is no decision (the
+ *	message goes on to the milter, which records the outcome at end
+ *	of message), so it gets no row.  A row that cannot be written is
+ *	logged; the refusal stands.
  * OWNERSHIP
  *	Transactions and rate windows are owned by this module.
  * THREAD SAFETY
@@ -59,6 +67,7 @@
 #include "engine.h"
 #include "log.h"
 #include "policyd.h"
+#include "recorder.h"
 
 #define POL_TXN_MAX	4096		/* transactions tracked at once */
 #define POL_TXN_TTL	900		/* s idle; smtpd times out at 300 s */
@@ -403,6 +412,30 @@ judge_rcpt(struct pol_txn *txn, const struct pol_req *req, int with_size,
 	return (v);
 }
 
+/* record_refusal - the record row of a refusal ([record] on) */
+static void
+record_refusal(struct htg_msg *msg, const struct pol_req *req,
+	       enum htg_stage stage, enum htg_verdict v, const char *action)
+{
+	const char *size = pol_req_get(req, "size");
+	struct recorder_note note = {
+		.daemon = "policyd", .stage = stage, .verdict = v,
+		.sasl_user = pol_req_get(req, "sasl_username"),
+		.queue_id = pol_req_get(req, "queue_id"),
+		.recipient = pol_req_get(req, "recipient"),
+		.size = size && *size ? strtoll(size, NULL, 10) : -1,
+		.reply_text = action,
+	};
+	char	err[512];
+
+	if ((v != HTG_REJECT && v != HTG_TEMPFAIL)
+	    || !recorder_enabled(htg_msg_cfg(msg)))
+		return;
+	if (recorder_write(msg, &note, err, sizeof(err)) < 0)
+		log_err("%s: decision record not written: %s",
+			htg_msg_queue_id(msg), err);
+}
+
 /* log_pass - a request that needs no decision line (debug only) */
 static void
 log_pass(const struct pol_session *ses, const struct pol_req *req,
@@ -427,6 +460,7 @@ decide_rcpt(struct pol_session *ses, const struct pol_req *req, char *action,
 
 	v = judge_rcpt(txn, req, 1, &deferred);
 	action_format(txn->msg, v, deferred, action, len);
+	record_refusal(txn->msg, req, HTG_STAGE_RCPT, v, action);
 	if (htg_msg_is_htg(txn->msg) || v != HTG_CONTINUE)
 		htg_msg_log(txn->msg, HTG_STAGE_RCPT, v);
 	else
@@ -500,6 +534,8 @@ decide_late(struct pol_session *ses, const struct pol_req *req, int eom,
 	if (eom && v == HTG_CONTINUE)
 		v = worst(v, size_check(txn->msg, req));
 	action_format(txn->msg, v, deferred, action, len);
+	record_refusal(txn->msg, req, eom ? HTG_STAGE_EOM : HTG_STAGE_RCPT, v,
+		       action);
 	if (eom && htg_msg_is_htg(txn->msg))
 		htg_msg_log(txn->msg, HTG_STAGE_EOM,
 			    v == HTG_CONTINUE ? HTG_ACCEPT : v);

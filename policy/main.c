@@ -38,6 +38,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "policyd.h"
+#include "recorder.h"
 
 #define POLICYD_DEFAULT_CONF	SYSCONFDIR "/htgate/htgate.conf"
 #define POLICYD_MAX_SOCKETS	8
@@ -244,6 +245,9 @@ main(int argc, char **argv)
 		drop_privileges(opts.user);
 	pol_signals_init();
 	pol_decide_init();
+	if (recorder_check(cfg, err, sizeof(err)) < 0)
+		log_err("decision record: %s; refusals are not recorded until "
+			"it can be written", err);
 	if (!opts.spawn)
 		log_info("ready: %d socket(s), configuration %s", opts.nsockets,
 			 opts.conf);
@@ -256,6 +260,7 @@ main(int argc, char **argv)
 	if (!opts.spawn)
 		log_info("stopping");
 	pol_decide_free();
+	recorder_shutdown();
 	pol_listen_cleanup();
 	if (opts.pidfile)
 		(void) unlink(opts.pidfile);

@@ -765,6 +765,13 @@ sb_relay_log()
 	cat "$SB_TMP/relay/maillog" 2>/dev/null
 }
 
+# sb_report - htgate-report on the sandbox's decision record (found through
+# htgate.conf: [record] database, or state_dir/record.db)
+sb_report()
+{
+	"$SB_BUILD/tools/htgate-report" -c "$SB_HTGATE_CONF" "$@"
+}
+
 # sb_render - TEMPLATE with a fresh Date and Message-ID into OUT; sets SB_MSGID
 sb_render()
 {

@@ -9,10 +9,16 @@
  * DESCRIPTION
  *	deliver_inspect() parses the header block with the shared msgfile
  *	reader (bounded by max_header_bytes/max_header_count), takes the
- *	Message-ID for the log, and picks the local recipient: the first
- *	[route] whose account is this account or "*" and whose header
- *	matches its pattern (fnmatch, case-insensitive, folding removed),
- *	else the account's fetch_recipient.  A message without a header
+ *	Message-ID for the log, and picks the local recipient: when the
+ *	decision record is on ([record] enabled), the sender of the message
+ *	HTG answers, found in the record by an ID the answer names (the
+ *	Message-IDs of In-Reply-To: and References:, and any
+ *	"Original-Envelope-Id:" or "Message-ID:" line in the body, as a
+ *	DSN's delivery-status and returned-headers parts have them; route
+ *	"record"); else the first [route] whose account is this account or
+ *	"*" and whose header matches its pattern (fnmatch, case-insensitive,
+ *	folding removed); else the account's fetch_recipient.  A record
+ *	that cannot be read is logged and routing goes on without it.  A message without a header
  *	block, or over a bound, is FETCH_FAIL ("unparseable").
  *
  *	deliver_message() prepends X-HTG-Account, X-HTG-Mailbox and
@@ -40,8 +46,11 @@
 #include "fetch.h"
 #include "log.h"
 #include "msgfile.h"
+#include "recorder.h"
 
 #define DELIVER_SENDMAIL	"/usr/sbin/sendmail"
+#define DELIVER_MAX_IDS		32	/* IDs of one answer looked up */
+#define DELIVER_ID_MAX		998	/* one Message-ID or ENVID */
 
 /* deliver_unfold - header value with folding and outer blanks removed */
 static char *
@@ -82,6 +91,91 @@ deliver_route(const struct htg_cfg *cfg, const struct htg_account *acct,
 			return (r);
 	}
 	return (NULL);
+}
+
+/* ids_add - a candidate ID (trimmed), if there is room */
+static void
+ids_add(GPtrArray *ids, const char *p, size_t len)
+{
+	while (len > 0 && g_ascii_isspace(*p))
+		p++, len--;
+	while (len > 0 && g_ascii_isspace(p[len - 1]))
+		len--;
+	if (len > 0 && len <= DELIVER_ID_MAX && ids->len < DELIVER_MAX_IDS)
+		g_ptr_array_add(ids, g_strndup(p, len));
+}
+
+/* ids_from_refs - each <...> of an In-Reply-To/References value */
+static void
+ids_from_refs(GPtrArray *ids, const char *v)
+{
+	const char *lt, *gt;
+
+	while ((lt = strchr(v, '<')) != NULL && (gt = strchr(lt, '>')) != NULL) {
+		ids_add(ids, lt, (size_t) (gt - lt + 1));
+		v = gt + 1;
+	}
+}
+
+/* ids_from_body - "Original-Envelope-Id:" and "Message-ID:" lines */
+static void
+ids_from_body(GPtrArray *ids, const GByteArray *msg)
+{
+	static const char *const keys[] = {"Original-Envelope-Id:",
+		"Message-ID:"};
+	const char *p = (const char *) msg->data, *end = p + msg->len, *eol;
+	size_t	i, k;
+
+	for (; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t) (end - p))) == NULL)
+			eol = end;
+		for (i = 0; i < G_N_ELEMENTS(keys); i++) {
+			k = strlen(keys[i]);
+			if ((size_t) (eol - p) > k
+			    && g_ascii_strncasecmp(p, keys[i], k) == 0)
+				ids_add(ids, p + k, (size_t) (eol - p) - k);
+		}
+	}
+}
+
+/*
+ * deliver_by_record - the original's sender from the decision record:
+ * 1 (info->recipient set), 0 none
+ */
+static int
+deliver_by_record(const struct htg_cfg *cfg, const GByteArray *msg,
+		  GPtrArray *names, GPtrArray *values, struct deliver_info *info)
+{
+	GPtrArray *ids;
+	char	err[256], id[DELIVER_ID_MAX + 1];
+	guint	i;
+	int	rc = 0;
+
+	if (!recorder_enabled(cfg))
+		return (0);
+	ids = g_ptr_array_new_with_free_func(g_free);
+	for (i = 0; i < names->len; i++)
+		if (g_ascii_strcasecmp(g_ptr_array_index(names, i), "In-Reply-To") == 0
+		    || g_ascii_strcasecmp(g_ptr_array_index(names, i), "References") == 0)
+			ids_from_refs(ids, g_ptr_array_index(values, i));
+	ids_from_body(ids, msg);
+	for (i = 0; i < ids->len && rc == 0; i++) {
+		rc = recorder_sender_of(cfg, g_ptr_array_index(ids, i),
+			info->recipient, sizeof(info->recipient), err, sizeof(err));
+		if (rc < 0) {
+			log_warn("decision record: %s; routing without it", err);
+			break;
+		}
+		if (rc == 1) {
+			log_sanitize(id, sizeof(id), g_ptr_array_index(ids, i));
+			log_debug("answer names %s, sent by %s (decision record)",
+				  id, info->recipient);
+		}
+	}
+	g_ptr_array_free(ids, TRUE);
+	if (rc != 1)
+		info->recipient[0] = 0;
+	return (rc == 1);
 }
 
 /* deliver_inspect - parse the header block, pick the recipient */
@@ -130,7 +224,9 @@ deliver_inspect(const struct htg_cfg *cfg, const struct htg_account *acct,
 				     g_ptr_array_index(values, n));
 			break;
 		}
-	if ((r = deliver_route(cfg, acct, names, values)) != NULL) {
+	if (deliver_by_record(cfg, msg, names, values, info)) {
+		g_strlcpy(info->route, "record", sizeof(info->route));
+	} else if ((r = deliver_route(cfg, acct, names, values)) != NULL) {
 		g_strlcpy(info->recipient, r->recipient,
 			  sizeof(info->recipient));
 		g_strlcpy(info->route, r->name, sizeof(info->route));
