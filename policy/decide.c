@@ -497,6 +497,7 @@ size_check(struct htg_msg *msg, const struct pol_req *req)
 	unsigned long long size = v ? strtoull(v, NULL, 10) : 0;
 	char	detail[HTG_DETAIL_MAX];
 
+	htg_msg_set_size(msg, size);	/* for the decision log line */
 	if (!htg_msg_is_htg(msg) || cfg->size_limit == 0
 	    || size <= cfg->size_limit)
 		return (HTG_CONTINUE);

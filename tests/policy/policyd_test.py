@@ -16,6 +16,7 @@ DESCRIPTION
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -323,6 +324,9 @@ def test_rules(d):
           "DUNNO", "%s | %s" % (a, b))
     check(d.wait_log("QSZ3: action=accept stage=eom"),
           "END-OF-MESSAGE decision logged with the queue ID")
+    check(re.search(r"QSZ3: action=accept stage=eom .* size=1000 ",
+                    d.logtext()) is not None,
+          "END-OF-MESSAGE log line carries Postfix's size")
     check(d.wait_log("QSZ2: action=reject stage=eom rule=ENV-SIZE"),
           "ENV-SIZE decision logged with the queue ID")
 
