@@ -157,33 +157,54 @@ has_word(const char *list, const char *word)
 	return (0);
 }
 
-/* action_of - the record's action keyword; rule IDs into rules */
+/* action_keyword - the record's action for a verdict and its findings */
+static const char *
+action_keyword(const struct htg_finding *f, size_t n, enum htg_verdict v)
+{
+	enum htg_action strongest = HTG_ACT_NONE;
+	size_t	i;
+
+	if (v == HTG_REJECT)
+		return ("reject");
+	if (v == HTG_TEMPFAIL)
+		return ("tempfail");
+	for (i = 0; i < n; i++)
+		if (f[i].action > strongest)
+			strongest = f[i].action;
+	return (strongest == HTG_ACT_FIX ? "fix" : strongest == HTG_ACT_WARN ?
+		"warn" : "accept");
+}
+
+/*
+ * action_of - the record's action keyword; the rule IDs into rules.  A
+ * rule whose own action differs from the decision's carries it as a
+ * suffix ("ENV-RATE:warn" on a refused message), so a report counts each
+ * rule under what it did, not under what another rule decided.
+ */
 static const char *
 action_of(const struct htg_msg *msg, enum htg_verdict v, char *rules,
 	  size_t ruleslen)
 {
 	const struct htg_finding *f;
-	enum htg_action strongest = HTG_ACT_NONE;
 	size_t	i, n = htg_msg_findings(msg, &f);
-	const char *name;
+	const char *action = action_keyword(f, n, v), *own;
+	char	word[64];
 
 	rules[0] = 0;
 	for (i = 0; i < n; i++) {
-		if (f[i].action > strongest)
-			strongest = f[i].action;
-		name = rule_get(f[i].rule)->name;
-		if (has_word(rules, name))
+		own = action_name(f[i].action);
+		if (f[i].action == HTG_ACT_NONE || strcmp(own, action) == 0)
+			g_strlcpy(word, rule_get(f[i].rule)->name, sizeof(word));
+		else
+			snprintf(word, sizeof(word), "%s:%s",
+				 rule_get(f[i].rule)->name, own);
+		if (has_word(rules, word))
 			continue;
 		if (rules[0])
 			g_strlcat(rules, " ", ruleslen);
-		g_strlcat(rules, name, ruleslen);
+		g_strlcat(rules, word, ruleslen);
 	}
-	if (v == HTG_REJECT)
-		return ("reject");
-	if (v == HTG_TEMPFAIL)
-		return ("tempfail");
-	return (strongest == HTG_ACT_FIX ? "fix" : strongest == HTG_ACT_WARN ?
-		"warn" : "accept");
+	return (action);
 }
 
 /* recorder_reply_text - reply lines as SMTP would send them */

@@ -210,8 +210,14 @@ summarize(sqlite3 *db, const char *by, long long since, GHashTable **tablep)
 					continue;
 				for (q = ids; q < p && strcmp(*q, *p) != 0; q++)
 					;
-				if (q == p)	/* first occurrence in this row */
-					count_key(h, *p, action);
+				if (q == p) {	/* first occurrence in this row */
+					/* "RULE:warn": the rule's own action */
+					gchar  *own = strchr(*p, ':');
+
+					if (own != NULL)
+						*own++ = 0;
+					count_key(h, *p, own ? own : action);
+				}
 			}
 			g_strfreev(ids);
 		} else {

@@ -51,6 +51,7 @@ gen() {
 1 warn HDR-CC <script>&x"@evil.example Q6 <m6@example.com> E6 -
 2 reject ENV-NOTIFY erp@example.com Q7 <m7@example.com> E7 550 5.5.4 [HTG ENV-NOTIFY] NOTIFY required
 2 accept - erp@example.com Q8 <m8@example.com> E8 -
+2 reject HDR-CC,ENV-RATE:warn ops@example.com Q9 <m9@example.com> E9 550 5.6.0 [HTG HDR-CC] Cc not allowed
 IN
 }
 gen | while read -r d action rules sender qid msgid envid reply; do
@@ -68,10 +69,11 @@ check "schema version" "1" "$(sqlite3 "$DB" 'pragma user_version')"
 # (1 day, 2 rule, 3 sender), sorted like the text output of that kind
 expect() {
 	awk -F"$T" -v by="$1" '
-	function add(k) { tot[k]++; if ($5 == "reject") rej[k]++; else if ($5 == "tempfail") tf[k]++; else acc[k]++ }
-	{ if (by == "day") add(strftime("%Y-%m-%d", $1, 1));
-	  else if (by == "sender") add($7);
-	  else { n = split($6, r, " "); for (i = 1; i <= n; i++) if (r[i] != "-" && !(r[i] in seen)) { seen[r[i]]; add(r[i]) } delete seen } }
+	# a rule written "RULE:warn" counts under its own action
+	function add(k, a) { tot[k]++; if (a == "reject") rej[k]++; else if (a == "tempfail") tf[k]++; else acc[k]++ }
+	{ if (by == "day") add(strftime("%Y-%m-%d", $1, 1), $5);
+	  else if (by == "sender") add($7, $5);
+	  else { n = split($6, r, " "); for (i = 1; i <= n; i++) if (r[i] != "-" && !(r[i] in seen)) { seen[r[i]]; m = split(r[i], ra, ":"); add(ra[1], m > 1 ? ra[2] : $5) } delete seen } }
 	END { for (k in tot) printf "%s %d %d %d %d\n", k, tot[k], acc[k] + 0, rej[k] + 0, tf[k] + 0 }' "$TMP/in.tsv" | sort
 }
 
