@@ -34,8 +34,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <glib.h>
 
@@ -235,6 +240,73 @@ run_milter(void *arg)
 	return (arg);
 }
 
+/*
+ * wake_listener - libmilter's listener holds its lock while it sits in
+ * poll() (up to 5 s without traffic), and smfi_stop() needs that lock.
+ * A connection to our own socket (closed at once: a session libmilter
+ * ends without callbacks) makes poll() return, so a stop or a restart
+ * by systemd takes milliseconds.  inet6: sockets just wait.
+ */
+static void
+wake_listener(void)
+{
+	const char *path = socket_path(opts.socket), *at;
+	struct sockaddr_un sun;
+	struct sockaddr_in sin;
+	struct sockaddr *sa = NULL;
+	socklen_t salen = 0;
+	int	fd, family = AF_UNIX;
+
+	memset(&sun, 0, sizeof(sun));
+	memset(&sin, 0, sizeof(sin));
+	if (path != NULL && strlen(path) < sizeof(sun.sun_path)) {
+		sun.sun_family = AF_UNIX;
+		memcpy(sun.sun_path, path, strlen(path));
+		sa = (struct sockaddr *) &sun, salen = sizeof(sun);
+	} else if (strncmp(opts.socket, "inet:", 5) == 0) {
+		sin.sin_family = family = AF_INET;
+		sin.sin_port = htons((uint16_t) atoi(opts.socket + 5));
+		at = strchr(opts.socket, '@');
+		if (at == NULL || inet_pton(AF_INET, at + 1, &sin.sin_addr) != 1
+		    || sin.sin_addr.s_addr == htonl(INADDR_ANY))
+			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa = (struct sockaddr *) &sin, salen = sizeof(sin);
+	}
+	if (sa == NULL || (fd = socket(family, SOCK_STREAM, 0)) < 0)
+		return;
+	(void) connect(fd, sa, salen);
+	(void) close(fd);
+}
+
+static volatile int stop_done;		/* set by stop_milter() */
+
+/* stop_milter - thread: smfi_stop(), which waits for the listener lock */
+static void *
+stop_milter(void *arg)
+{
+	(void) smfi_stop();
+	__atomic_store_n(&stop_done, 1, __ATOMIC_SEQ_CST);
+	return (arg);
+}
+
+/* stop_quickly - smfi_stop() in a thread, waking the listener meanwhile */
+static void
+stop_quickly(void)
+{
+	pthread_t tid;
+	int	i;
+
+	if (pthread_create(&tid, NULL, stop_milter, NULL) != 0) {
+		(void) smfi_stop();
+		return;
+	}
+	for (i = 0; i < 200 && !__atomic_load_n(&stop_done, __ATOMIC_SEQ_CST); i++) {
+		wake_listener();
+		usleep(25000);
+	}
+	pthread_join(tid, NULL);
+}
+
 /* serve - run the milter thread and handle signals until stopped */
 static int
 serve(void)
@@ -262,7 +334,7 @@ serve(void)
 		break;
 	}
 	log_info("stopping on signal %d", sig);
-	(void) smfi_stop();
+	stop_quickly();
 	pthread_join(tid, NULL);
 	return (milter_rc);
 }
