@@ -119,11 +119,10 @@ sb_cleanup()
 		kill "$p" 2>/dev/null
 	done
 	# Dovecot's master takes seconds to stop on SIGTERM; it only holds
-	# the private SASL socket, so stop it and its children at once.
-	if [ -n "$SB_DOVECOT_PID" ]; then
-		kill -9 $(ps -o pid= --ppid "$SB_DOVECOT_PID" 2>/dev/null) \
-		    "$SB_DOVECOT_PID" 2>/dev/null
-	fi
+	# private sockets, so stop it and its children at once.
+	for p in $SB_DOVECOT_PID; do
+		kill -9 $(ps -o pid= --ppid "$p" 2>/dev/null) "$p" 2>/dev/null
+	done
 	# Wait (bounded) until the Postfix masters and the rest are gone.
 	for i in $(seq 1 50); do
 		local alive=
@@ -279,8 +278,98 @@ service auth {
 EOF
 	dovecot -c "$SB_DOVECOT_CONF" </dev/null >>"$d/dovecot.out" 2>&1 || sb_die "dovecot did not start ($d/dovecot.log)"
 	sb_wait_socket "$SB_SASL_SOCKET"
-	SB_DOVECOT_PID=$(cat "$d/run/master.pid")
-	sb_msg "dovecot pid $SB_DOVECOT_PID"
+	SB_DOVECOT_PID="$SB_DOVECOT_PID $(cat "$d/run/master.pid")"
+	sb_msg "dovecot pids $SB_DOVECOT_PID"
+}
+
+# sb_start_pop3 PORT - HTG's POP3 mailbox stand-in: a second private
+# Dovecot on 127.0.0.1:PORT, STLS required, TLS 1.3 only, the sandbox
+# CA's certificate, the example account with the same password.
+# Messages put in $SB_POP3_NEW are what HTG has for the company.
+sb_start_pop3()
+{
+	local d=$SB_TMP/pop3
+	SB_PORT_POP3=$1
+	sb_port_free "$SB_PORT_POP3"
+	mkdir -p "$d/run" "$d/state"
+	chmod 755 "$d"
+	SB_POP3_NEW=$d/mail/$SB_MAILBOX/new
+	mkdir -p "$SB_POP3_NEW" "$d/mail/$SB_MAILBOX/cur" "$d/mail/$SB_MAILBOX/tmp"
+	chown -R nobody:nogroup "$d/mail"
+	cat >"$d/dovecot.conf" <<EOF
+# htgate sandbox: the HTG POP3 mailbox stand-in (MSA section 4).
+base_dir = $d/run
+state_dir = $d/state
+instance_name = htgate-sandbox-pop3-$$
+log_path = $d/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <$SB_TMP/ca/server.crt
+ssl_key = <$SB_TMP/ca/server.key
+ssl_min_protocol = TLSv1.3
+disable_plaintext_auth = yes
+auth_mechanisms = plain
+auth_failure_delay = 0
+first_valid_uid = 1
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%Lu $SB_TMP/dovecot/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$d/mail/%u
+}
+mail_location = maildir:$d/mail/%u
+pop3_uidl_format = %08Xu%08Xv
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $SB_PORT_POP3
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+EOF
+	dovecot -c "$d/dovecot.conf" </dev/null >>"$d/dovecot.out" 2>&1 ||
+	    sb_die "dovecot (POP3) did not start ($d/dovecot.log)"
+	SB_DOVECOT_PID="$SB_DOVECOT_PID $(cat "$d/run/master.pid")"
+	sb_wait_port "$SB_PORT_POP3"
+	sb_msg "POP3 stand-in on 127.0.0.1:$SB_PORT_POP3"
+}
+
+# sb_fetch_conf - htgate.conf for htgate-fetch: the POP3 stand-in, answers
+# handed to the relay, unreferenced ones to htg-answers@example.com
+sb_fetch_conf()
+{
+	SB_FETCH_CONF=$SB_TMP/htgate-fetch.conf
+	awk -v port="$SB_PORT_POP3" -v relay="$SB_PORT_RELAY" '
+		/^\[/ { sect = $0 }
+		sect == "[environment production]" && /^pop3_host[ \t]*=/ {
+			print "pop3_host = 127.0.0.1"
+			next
+		}
+		sect == "[environment production]" && /^pop3_port[ \t]*=/ {
+			print "pop3_port = " port
+			next
+		}
+		{ print }
+		/^\[global\]/ {
+			print "fetch_deliver = smtp:127.0.0.1:" relay
+			print "fetch_sender = postmaster@example.com"
+		}
+		/^\[account example\]/ {
+			print "fetch = yes"
+			print "fetch_environment = production"
+			print "fetch_recipient = htg-answers@example.com"
+		}
+	' "$SB_HTGATE_CONF" >"$SB_FETCH_CONF"
 }
 
 # sb_postfix_new - create a private Postfix instance NAME on PORT

@@ -436,13 +436,20 @@ cmd_summary(sqlite3 *db, const struct report_opts *o)
 	return (0);
 }
 
-/* cmd_show - every record of one message, oldest first */
+/*
+ * cmd_show - every record of one message, oldest first: the rows that
+ * name the ID, and the rows of the same Postfix queue ID (a recipient
+ * refused at RCPT by htgate-policyd, which never sees the Message-ID).
+ */
 static int
 cmd_show(sqlite3 *db, const char *id)
 {
-	static const char sql[] = "SELECT * FROM decision WHERE queue_id = ?1"
-		" OR message_id = ?1 OR message_id = '<' || ?1 || '>'"
-		" OR envid = ?1 ORDER BY time, id";
+	static const char sql[] = "WITH hit AS (SELECT id, queue_id FROM decision"
+		" WHERE queue_id = ?1 OR message_id = ?1"
+		" OR message_id = '<' || ?1 || '>' OR envid = ?1)"
+		" SELECT * FROM decision WHERE id IN (SELECT id FROM hit)"
+		" OR (queue_id IS NOT NULL AND queue_id NOT IN ('', 'NOQUEUE')"
+		" AND queue_id IN (SELECT queue_id FROM hit)) ORDER BY time, id";
 	sqlite3_stmt *st;
 	int	rc, n = 0, i;
 

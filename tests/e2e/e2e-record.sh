@@ -95,6 +95,18 @@ n=$(q "select count(*) from decision where rules like '%ENV-STREAM%' and action 
 [ "$n" -ge 1 ] || e2e_fail "RCPT refusal: no ENV-STREAM row with the recipient"
 e2e_ok "RCPT refusal: $n ENV-STREAM row(s) ($(q "select group_concat(daemon) from decision where rules like '%ENV-STREAM%'"))"
 
+# 4b. a second recipient refused at RCPT by the policy daemon: its row
+# has the queue ID but not the Message-ID; show by Message-ID finds it
+e2e_send two ags-edifact.eml erp@example.com AGS@htpoort.nl,DMS@htpoort.nl
+two=$SB_MSGID
+e2e_assert_reply two 550 RCPT "[HTG ENV-ONE-RCPT]"
+out=$("$REPORT" -d "$DB" show "$two")
+echo "$out" | sed 's/^/# show two: /'
+echo "$out" | grep -q '^  rules .*ENV-ONE-RCPT' && echo "$out" | grep -q '^  daemon  *policyd$' &&
+    echo "$out" | grep -q '^  action  *accept$' ||
+    e2e_fail "show by Message-ID: no policyd ENV-ONE-RCPT row beside the milter's accept"
+e2e_ok "show by Message-ID includes the RCPT refusal of the same queue ID"
+
 # 5. duplicate Message-ID: the accepted message once more
 sb_swaks_relay --from erp@example.com --to AGS@htpoort.nl --data "@$E2E_OUT/ok.eml" \
     >"$E2E_OUT/dup.swaks" 2>&1 || true
