@@ -508,60 +508,60 @@ sb_write_htgate_conf()
 	    sb_die "conf/htgate.conf: no password_file line in [account example]"
 }
 
+# sb_start_daemon PROGRAM SOCKET LOG - an htgate daemon in the foreground
+# on unix:SOCKET with the sandbox's htgate.conf; its pid in SB_LAST_PID
+sb_start_daemon()
+{
+	local prog=$1 sock=$2 log=$3
+	[ -x "$prog" ] || sb_die "$prog not built"
+	rm -f "$sock"
+	"$prog" -c "$SB_HTGATE_CONF" -p "unix:$sock" -f -l </dev/null >>"$log" 2>&1 &
+	SB_LAST_PID=$!
+	disown "$SB_LAST_PID"
+	SB_STARTED_PIDS="$SB_STARTED_PIDS $SB_LAST_PID"
+	sb_wait_socket "$sock"
+	chmod 666 "$sock"
+	sb_msg "$(basename "$prog") pid $SB_LAST_PID"
+}
+
+# sb_stop_daemon PID SOCKET - SIGTERM, wait (bounded), remove the socket
+sb_stop_daemon()
+{
+	local i
+	kill "$1" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -f "$2"
+}
+
 # sb_start_milter - htgate-milter on a unix socket in the temp dir
 sb_start_milter()
 {
-	[ -x "$SB_MILTER" ] || sb_die "$SB_MILTER not built"
 	SB_MILTER_SOCKET=$SB_TMP/milter.sock
-	rm -f "$SB_MILTER_SOCKET"
-	"$SB_MILTER" -c "$SB_HTGATE_CONF" -p "unix:$SB_MILTER_SOCKET" -f -l \
-	    </dev/null >>"$SB_TMP/milter.log" 2>&1 &
-	SB_MILTER_PID=$!
-	disown "$SB_MILTER_PID"
-	SB_STARTED_PIDS="$SB_STARTED_PIDS $SB_MILTER_PID"
-	sb_wait_socket "$SB_MILTER_SOCKET"
-	chmod 666 "$SB_MILTER_SOCKET"
-	sb_msg "htgate-milter pid $SB_MILTER_PID"
+	sb_start_daemon "$SB_MILTER" "$SB_MILTER_SOCKET" "$SB_TMP/milter.log"
+	SB_MILTER_PID=$SB_LAST_PID
 }
 
 # sb_stop_milter - stop htgate-milter (the relay must then tempfail)
 sb_stop_milter()
 {
-	local i
-	kill "$SB_MILTER_PID" 2>/dev/null
-	for i in $(seq 1 50); do
-		kill -0 "$SB_MILTER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	rm -f "$SB_MILTER_SOCKET"
+	sb_stop_daemon "$SB_MILTER_PID" "$SB_MILTER_SOCKET"
 }
 
 # sb_start_policyd - htgate-policyd on a unix socket in the temp dir
 sb_start_policyd()
 {
-	[ -x "$SB_POLICYD" ] || sb_die "$SB_POLICYD not built"
 	SB_POLICY_SOCKET=$SB_TMP/policy.sock
-	rm -f "$SB_POLICY_SOCKET"
-	"$SB_POLICYD" -c "$SB_HTGATE_CONF" -p "unix:$SB_POLICY_SOCKET" -f -l \
-	    </dev/null >>"$SB_TMP/policyd.log" 2>&1 &
-	SB_POLICYD_PID=$!
-	disown "$SB_POLICYD_PID"
-	SB_STARTED_PIDS="$SB_STARTED_PIDS $SB_POLICYD_PID"
-	sb_wait_socket "$SB_POLICY_SOCKET"
-	chmod 666 "$SB_POLICY_SOCKET"
-	sb_msg "htgate-policyd pid $SB_POLICYD_PID"
+	sb_start_daemon "$SB_POLICYD" "$SB_POLICY_SOCKET" "$SB_TMP/policyd.log"
+	SB_POLICYD_PID=$SB_LAST_PID
 }
 
 # sb_stop_policyd - stop htgate-policyd (the relay must then defer)
 sb_stop_policyd()
 {
-	local i
-	kill "$SB_POLICYD_PID" 2>/dev/null
-	for i in $(seq 1 50); do
-		kill -0 "$SB_POLICYD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	rm -f "$SB_POLICY_SOCKET"
+	sb_stop_daemon "$SB_POLICYD_PID" "$SB_POLICY_SOCKET"
 }
 
 # sb_postqueue_flush - ask INSTANCE to retry its deferred mail now
