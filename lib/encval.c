@@ -181,9 +181,12 @@ b64_run(const unsigned char *p, size_t len)
 {
 	size_t	n = 0;
 
-	while (n + 4 <= len && b64_alphabet[p[n]] & b64_alphabet[p[n + 1]]
-	       & b64_alphabet[p[n + 2]] & b64_alphabet[p[n + 3]])
-		n += 4;
+	/* Eight lookups per loop test (a 76-character line: 9 tests). */
+	while (n + 8 <= len && (b64_alphabet[p[n]] & b64_alphabet[p[n + 1]]
+	       & b64_alphabet[p[n + 2]] & b64_alphabet[p[n + 3]]
+	       & b64_alphabet[p[n + 4]] & b64_alphabet[p[n + 5]]
+	       & b64_alphabet[p[n + 6]] & b64_alphabet[p[n + 7]]))
+		n += 8;
 	while (n < len && b64_alphabet[p[n]])
 		n++;
 	return (n);

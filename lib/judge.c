@@ -17,7 +17,7 @@
 #include "mimehdr.h"
 #include "msgfile.h"
 
-#define JUDGE_CHUNK	65536
+#define JUDGE_CHUNK	(256 * 1024)	/* fewer read(2)s on large bodies */
 
 /* a kept header, so the envelope can come from From:/To: */
 struct judge_hdr {

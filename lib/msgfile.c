@@ -197,17 +197,39 @@ msgfile_next_header(struct msgfile *mf, const char **name, const char **value)
 size_t
 msgfile_read_body(struct msgfile *mf, unsigned char *buf, size_t len)
 {
-	size_t	out = 0;
-	int	c;
+	size_t	out = 0, k, n, i, seg;
+	unsigned char *in, *lf;
 
 	while (mf->prefix_off < mf->body_prefix->len && out < len)
 		buf[out++] = (unsigned char) mf->body_prefix->str[mf->prefix_off++];
-	/* Leave room for a CR inserted before a bare LF. */
-	while (out + 1 < len && (c = getc(mf->fp)) != EOF) {
-		if (c == '\n' && !mf->prev_cr)
-			buf[out++] = '\r';
-		buf[out++] = (unsigned char) c;
-		mf->prev_cr = (c == '\r');
+	if (out + 1 >= len)
+		return (out);
+
+	/*
+	 * Block reads, not getc(): read k bytes into the tail of buf and
+	 * expand them forward, a CR inserted before each bare LF.  With
+	 * 2k <= len - out the output (at most two bytes per input byte)
+	 * never overtakes the input still to be read.
+	 */
+	k = (len - out) / 2;
+	in = buf + len - k;
+	n = fread(in, 1, k, mf->fp);
+	for (i = 0; i < n; ) {
+		lf = memchr(in + i, '\n', n - i);
+		seg = lf != NULL ? (size_t) (lf - (in + i)) : n - i;
+		if (seg > 0) {
+			memmove(buf + out, in + i, seg);
+			out += seg;
+			i += seg;
+			mf->prev_cr = (buf[out - 1] == '\r');
+		}
+		if (lf != NULL) {
+			if (!mf->prev_cr)
+				buf[out++] = '\r';
+			buf[out++] = '\n';
+			mf->prev_cr = 0;
+			i++;
+		}
 	}
 	return (out);
 }

@@ -1,0 +1,124 @@
+# bench/lib.sh - shared shell functions of the benchmarks (bench/run,
+# bench/large): the bench configuration, a conforming HTG-bound message
+# of a given size, timing, and the private relay forwarding to smtp-sink.
+#
+# SYNOPSIS
+#	. "$SRC/bench/lib.sh"		# after . sandbox/lib.sh and sb_init
+#	bn_write_conf			# $SB_TMP/bench.conf -> $BN_CONF
+#	bn_message BYTES FILE		# conforming message of ~BYTES
+#	bn_now				# seconds since the epoch, ns precision
+#	bn_start_sink PORT; bn_start_relay RELAY_PORT SINK_PORT
+#	bn_relay_milters SPEC [POLICY_SOCKET]; bn_relay_sent
+#
+# DESCRIPTION
+#	The messages are what htgate must check in full: envelope
+#	erp@example.com -> AGS@msa-smtp.htpoort.nl (allowed by the
+#	[account example] of tests/corpus/htgate.conf), From/To/Subject/
+#	Date/Message-ID, application/edifact, base64, attachment with a
+#	file name.  The bench configuration is tests/corpus/htgate.conf
+#	with size_limit raised to 64M and state_dir in $SB_TMP.
+#	Processes and the temp dir are cleaned up by sandbox/lib.sh's
+#	EXIT trap (sb_init).
+#
+# OWNERSHIP
+#	bench/.
+
+BN_FROM=erp@example.com
+BN_RCPT=AGS@msa-smtp.htpoort.nl
+
+# bn_write_conf - the bench's htgate.conf in $SB_TMP
+bn_write_conf()
+{
+	BN_CONF=$SB_TMP/bench.conf
+	mkdir -p "$SB_TMP/state"
+	sed -e 's/^size_limit[ 	]*=.*/size_limit = 64M/' \
+	    -e "/^\\[global\\]/a state_dir = $SB_TMP/state" \
+	    "$SB_SRC/tests/corpus/htgate.conf" >"$BN_CONF" ||
+	    sb_die "cannot write $BN_CONF"
+	grep -q '^size_limit = 64M$' "$BN_CONF" || sb_die "bench.conf: no size_limit"
+}
+
+# bn_message - write a conforming HTG message of about BYTES to FILE
+bn_message()
+{
+	local bytes=$1 file=$2 raw
+	printf '%s\n' \
+	    "Date: $(LC_ALL=C date -R)" \
+	    "From: ERP Export <$BN_FROM>" \
+	    "To: AGS@htpoort.nl" \
+	    "Subject: AGS declaration bench" \
+	    "Message-ID: <bench.$$.$bytes@erp.example.com>" \
+	    "MIME-Version: 1.0" \
+	    "Content-Type: application/edifact" \
+	    "Content-Transfer-Encoding: base64" \
+	    "Content-Disposition: attachment; filename=\"AGSBENCH.edi\"" \
+	    "" >"$file" || sb_die "cannot write $file"
+	# base64 -w 76: 57 bytes become 77 (76 characters and a newline).
+	raw=$(( (bytes - $(wc -c <"$file")) * 57 / 77 ))
+	[ "$raw" -gt 0 ] || raw=1
+	head -c "$raw" /dev/urandom | base64 -w 76 >>"$file"
+}
+
+# bn_now - the time in seconds, with nanoseconds
+bn_now()
+{
+	date +%s.%N
+}
+
+# bn_start_sink - smtp-sink on 127.0.0.1:PORT discarding everything
+bn_start_sink()
+{
+	sb_port_free "$1"
+	smtp-sink -u postfix "127.0.0.1:$1" 256 </dev/null \
+	    >"$SB_TMP/sink.log" 2>&1 &
+	SB_STARTED_PIDS="$SB_STARTED_PIDS $!"
+	disown "$!"
+	sb_wait_port "$1"
+}
+
+# bn_start_relay - private Postfix on RELAY_PORT relaying HTG mail to SINK_PORT
+bn_start_relay()
+{
+	local e
+	sb_postfix_new relay "$1" relay.example.com
+	e=$SB_TMP/relay/etc
+	cat >>"$e/main.cf" <<EOF
+mydomain = example.com
+myorigin = example.com
+relay_domains = msa-smtp.htpoort.nl
+relayhost = [127.0.0.1]:$2
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+milter_default_action = tempfail
+# The bench opens 10 sessions; keep Postfix from throttling them.
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_client_message_rate_limit = 0
+EOF
+	sb_postfix_start relay "$1"
+}
+
+# bn_relay_milters - set the relay's milter SPEC (or none) and the policy service
+bn_relay_milters()
+{
+	local e=$SB_TMP/relay/etc spec=$1 policy=${2:-} r=
+	[ -n "$policy" ] &&
+	    r="check_policy_service { unix:$policy, default_action=DEFER }"
+	postconf -c "$e" -e "smtpd_milters = $spec" \
+	    "smtpd_recipient_restrictions = $r" \
+	    "smtpd_end_of_data_restrictions = $r" || sb_die "postconf"
+	postfix -c "$e" reload >/dev/null 2>&1 || sb_die "postfix reload"
+	# Idle smtpd processes exit after a reload; let them go.
+	sleep 1
+}
+
+# bn_relay_sent - number of deliveries to smtp-sink logged so far
+bn_relay_sent()
+{
+	grep -c 'status=sent' "$SB_TMP/relay/maillog" 2>/dev/null || true
+}
+
+# bn_relay_rejected - number of refusals (milter or policy) logged so far
+bn_relay_rejected()
+{
+	grep -c -E 'milter-reject|NOQUEUE: reject' "$SB_TMP/relay/maillog" 2>/dev/null || true
+}
