@@ -312,6 +312,16 @@ allowed_type(const struct mime_ctype *ct)
 	return (0);
 }
 
+/* has_control - a C0 control character or DEL in a (decoded) name */
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char) *s < 0x20 || *s == 0x7f)
+			return (1);
+	return (0);
+}
+
 /* check_disposition - MIME-DISPOSITION (only a warning for text/plain) */
 static void
 check_disposition(struct htg_msg *msg, const struct mime_ctype *ct)
@@ -334,6 +344,8 @@ check_disposition(struct htg_msg *msg, const struct mime_ctype *ct)
 	else if ((dot = strrchr(cd.filename, '.')) == NULL || dot[1] == 0
 		 || dot == cd.filename)
 		why = "the filename has no extension";
+	else if (has_control(cd.filename))
+		why = "the filename contains control characters";
 	if (why)
 		eng_add(msg, RULE_MIME_DISPOSITION, HTG_STAGE_HEADER, act,
 			"%s", why);

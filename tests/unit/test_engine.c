@@ -227,6 +227,11 @@ static const struct tc {
 		 "Content-Transfer-Encoding: base64\r\n"
 		 "Content-Disposition: inline; filename=a.pdf\r\n" B_B64,
 	 .want = HTG_REJECT, .want_findings = "reject:MIME-DISPOSITION"},
+	{.label = "MIME-DISPOSITION control characters in the filename",
+	 .text = H_FROM H_TO H_REST "Content-Type: application/pdf\r\n"
+		 "Content-Transfer-Encoding: base64\r\n"
+		 "Content-Disposition: attachment;\r\n filename*=utf-8''aan%1B%5B31mgifte.pdf\r\n" B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-DISPOSITION"},
 	{.label = "MIME-DISPOSITION RFC 2231 filename",
 	 .text = H_FROM H_TO H_REST "Content-Type: application/pdf\r\n"
 		 "Content-Transfer-Encoding: base64\r\n"
