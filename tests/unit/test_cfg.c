@@ -19,6 +19,7 @@
 #include <glib.h>
 
 #include "cfg.h"
+#include "unit.h"
 
 static char tmpdir[] = "/tmp/test_cfg.XXXXXX";
 
@@ -293,17 +294,12 @@ cfg_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
 	int	failed;
 	char   *cmd;
 
 	if (mkdtemp(tmpdir) == NULL)
 		return (99);
-	sr = srunner_create(cfg_suite());
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = unit_run(cfg_suite(), 1);
 	cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		failed++;

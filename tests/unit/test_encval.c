@@ -14,6 +14,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "unit.h"
 #include "encval.h"
 
 static const struct vcase {
@@ -259,8 +260,6 @@ main(void)
 {
 	Suite  *s = suite_create("encval");
 	TCase  *tc = tcase_create("validators");
-	SRunner *sr;
-	int	failed;
 
 	tcase_add_loop_test(tc, test_case_any_chunking, 0, G_N_ELEMENTS(cases));
 	tcase_add_test(tc, test_error_is_sticky);
@@ -268,9 +267,5 @@ main(void)
 	tcase_add_loop_test(tc, test_base64_random_chunkings, 0, 3);
 	tcase_add_test(tc, test_kind_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed ? 1 : 0);
+	return (unit_run(s, 0) ? 1 : 0);
 }

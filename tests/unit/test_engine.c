@@ -18,6 +18,7 @@
 
 #include <glib.h>
 
+#include "unit.h"
 #include "cfg.h"
 #include "engine.h"
 #include "judge.h"
@@ -480,8 +481,6 @@ main(void)
 {
 	Suite  *s = suite_create("engine");
 	TCase  *tc = tcase_create("rules");
-	SRunner *sr;
-	int	failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_rule_cases, 0, G_N_ELEMENTS(cases));
@@ -492,9 +491,5 @@ main(void)
 	tcase_add_test(tc, test_report_only);
 	tcase_add_test(tc, test_internal_tempfail);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed ? 1 : 0);
+	return (unit_run(s, 0) ? 1 : 0);
 }

@@ -12,6 +12,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "unit.h"
 #include "log.h"
 
 static const struct tc {
@@ -49,14 +50,8 @@ main(void)
 {
 	Suite  *s = suite_create("log");
 	TCase  *tc = tcase_create("sanitize");
-	SRunner *sr;
-	int	failed;
 
 	tcase_add_loop_test(tc, test_sanitize, 0, sizeof(cases) / sizeof(cases[0]));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed ? 1 : 0);
+	return (unit_run(s, 0) ? 1 : 0);
 }
