@@ -130,6 +130,14 @@ drive_content(struct htg_msg *msg, struct msgfile *mf, GArray *hdrs,
 	if (header_error && v != HTG_ACCEPT)
 		note(&final, htg_msg_add_finding(msg, RULE_LIMIT, HTG_STAGE_HEADER,
 						 msgfile_error(mf)));
+	if (msgfile_nul_header(mf) != NULL && v != HTG_ACCEPT) {
+		char	detail[HTG_DETAIL_MAX];
+
+		snprintf(detail, sizeof(detail), "NUL byte in %s:",
+			 msgfile_nul_header(mf));
+		note(&final, htg_msg_add_finding(msg, RULE_MIME_HEADER,
+						 HTG_STAGE_HEADER, detail));
+	}
 	if (v != HTG_ACCEPT)
 		note(&final, v = htg_msg_eoh(msg));
 	while (v != HTG_ACCEPT && !header_error

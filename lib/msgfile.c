@@ -37,6 +37,8 @@ struct msgfile {
 	int	prev_cr;		/* body: last byte emitted was CR */
 	const char *error;
 	int	first_line;
+	int	line_nul;		/* the current line holds a NUL byte */
+	char	nul_header[64];		/* first header field with a NUL */
 };
 
 /* msgfile_open - reader over fp */
@@ -69,6 +71,13 @@ msgfile_close(struct msgfile *mf)
 	g_free(mf);
 }
 
+/* msgfile_nul_header - the first header field holding a NUL byte, or NULL */
+const char *
+msgfile_nul_header(const struct msgfile *mf)
+{
+	return (mf->nul_header[0] ? mf->nul_header : NULL);
+}
+
 /* msgfile_error - why the header block could not be read */
 const char *
 msgfile_error(const struct msgfile *mf)
@@ -88,11 +97,14 @@ read_line(struct msgfile *mf)
 	}
 	g_string_truncate(mf->line, 0);
 	mf->line_had_eol = 0;
+	mf->line_nul = 0;
 	while ((c = getc(mf->fp)) != EOF) {
 		if (c == '\n') {
 			mf->line_had_eol = 1;
 			break;
 		}
+		if (c == 0)
+			mf->line_nul = 1;
 		g_string_append_c(mf->line, (char) c);
 		if (mf->used_bytes + mf->line->len > mf->max_bytes) {
 			mf->error = "header block larger than the limit";
@@ -140,7 +152,7 @@ start_body(struct msgfile *mf, int keep_line)
 int
 msgfile_next_header(struct msgfile *mf, const char **name, const char **value)
 {
-	int	r;
+	int	r, nul;
 	const char *colon, *v;
 
 	if (mf->in_body || mf->error)
@@ -176,9 +188,11 @@ msgfile_next_header(struct msgfile *mf, const char **name, const char **value)
 	if (*v == ' ')
 		v++;
 	g_string_assign(mf->value, v);
+	nul = mf->line_nul;
 	/* continuation lines */
 	while ((r = read_line(mf)) > 0) {
 		if (mf->line->len && (mf->line->str[0] == ' ' || mf->line->str[0] == '\t')) {
+			nul |= mf->line_nul;
 			g_string_append(mf->value, "\r\n");
 			g_string_append_len(mf->value, mf->line->str, mf->line->len);
 			continue;
@@ -188,6 +202,9 @@ msgfile_next_header(struct msgfile *mf, const char **name, const char **value)
 	}
 	if (r < 0)
 		return (-1);
+	/* The value is a C string from here on: a NUL would cut it short. */
+	if (nul && mf->nul_header[0] == 0)
+		g_strlcpy(mf->nul_header, mf->name->str, sizeof(mf->nul_header));
 	*name = mf->name->str;
 	*value = mf->value->str;
 	return (1);

@@ -11,6 +11,7 @@
  *	size_t	msgfile_read_body(struct msgfile *mf, unsigned char *buf,
  *		size_t len);
  *	const char *msgfile_error(const struct msgfile *mf);
+ *	const char *msgfile_nul_header(const struct msgfile *mf);
  *	void	msgfile_close(struct msgfile *mf);
  * DESCRIPTION
  *	Splits a stored message (CR LF or LF line ends, as Thunderbird,
@@ -23,7 +24,9 @@
  *	msgfile_next_header() returns 1 with a header, 0 at the end of the
  *	header block and -1 when a bound was exceeded or a line is not a
  *	header (msgfile_error() says which).  The name and value are
- *	borrowed until the next call.
+ *	borrowed until the next call.  msgfile_nul_header() names the first
+ *	header field that held a NUL byte (its value is cut there), for the
+ *	caller to refuse as unparseable.
  * OWNERSHIP
  *	msgfile_open() returns a reader freed with msgfile_close(); the
  *	FILE stays the caller's.
@@ -42,6 +45,7 @@ int	msgfile_next_header(struct msgfile *mf, const char **name,
 	const char **value);
 size_t	msgfile_read_body(struct msgfile *mf, unsigned char *buf, size_t len);
 const char *msgfile_error(const struct msgfile *mf);
+const char *msgfile_nul_header(const struct msgfile *mf);
 void	msgfile_close(struct msgfile *mf);
 
 #endif

@@ -97,9 +97,8 @@ CASES = [
      lambda: multipart(b"Content-Type: multipart/mixed; boundary=\"zz\"\n\n"
                        b"--zz\nContent-Type: text/plain\n\nno end boundary\n"),
      [], "MIME-SINGLE"),
-    ("NUL bytes in a header and the body",
-     lambda: replace_header(b"Subject", b"a\0b") + b"\n\n" + BODY[:40]
-     + b"\0" + BODY[40:], [], "MIME-B64"),
+    ("NUL byte in the body",
+     lambda: HEAD + b"\n\n" + BODY[:40] + b"\0" + BODY[40:], [], "MIME-B64"),
     ("invalid UTF-8 and an RFC 2047 word in From:",
      lambda: replace_header(b"From", b"=?utf-8?b?/w0KQmNjOiB4QHkK?= \xff\xfe "
                             b"<erp\xc3\x28@example.com>") + b"\n\n" + BODY,
@@ -113,6 +112,9 @@ CASES = [
      "ENV-STREAM"),
     ("binary garbage instead of a header",
      lambda: bytes(range(256)) * 64, [], None),
+    ("NUL byte in a header value",
+     lambda: replace_header(b"Subject", b"declaration\0 2026") + b"\n\n" + BODY,
+     [], "MIME-HEADER"),
 ]
 
 
