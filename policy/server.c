@@ -9,9 +9,12 @@
  *	void	pol_signals_init(void);
  *	int	pol_serve(const struct pol_serve_opts *opts);
  * DESCRIPTION
- *	pol_listen() opens a listening socket for "unix:/path" (a stale
- *	socket is replaced; its mode follows the umask, and Postfix needs
- *	write permission on it) or "inet:host:port".
+ *	pol_listen() opens a listening socket for "unix:/path" or
+ *	"inet:host:port".  A stale unix socket is replaced; the new one
+ *	gets mode POL_SOCK_MODE (0660: owner and group read and write,
+ *	nothing for others) whatever the caller's umask, because Postfix
+ *	connects through the group and needs write permission on it.  The
+ *	umask is changed around bind() only, before any thread exists.
  *	pol_serve() runs one poll() loop over the listeners and every
  *	client; all descriptors are non-blocking, so one slow or malicious
  *	client never blocks the others.  Per client at most POL_IN_MAX
@@ -64,6 +67,7 @@
 #define POL_IDLE_MAX	600		/* s without traffic: close */
 #define POL_LISTEN_MAX	8		/* listening sockets */
 #define POL_TICK_MS	1000		/* housekeeping interval */
+#define POL_SOCK_MODE	0660		/* unix socket: owner and group rw */
 
 struct pol_client {
 	int	in_fd;
@@ -107,13 +111,14 @@ set_nonblock(int fd, int cloexec)
 	return (0);
 }
 
-/* listen_unix - a unix-domain listener; replaces a stale socket file */
+/* listen_unix - a unix-domain listener, mode 0660; replaces a stale socket */
 static int
 listen_unix(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct stat st;
-	int	fd;
+	mode_t	old;
+	int	fd, rc;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -131,12 +136,24 @@ listen_unix(const char *path, char *err, size_t errlen)
 		}
 		(void) unlink(path);
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0
-	    || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
-	    || listen(fd, SOMAXCONN) < 0) {
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0) {
 		snprintf(err, errlen, "unix:%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		return (-1);
+	}
+	/* bind() creates the file with 0777 & ~umask: make that 0660. */
+	old = umask(0777 & ~POL_SOCK_MODE);
+	rc = bind(fd, (struct sockaddr *) &sun, sizeof(sun));
+	umask(old);
+	if (rc < 0) {
+		snprintf(err, errlen, "unix:%s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	/* Again explicitly: a default ACL on the directory overrides the umask. */
+	if (chmod(path, POL_SOCK_MODE) < 0 || listen(fd, SOMAXCONN) < 0) {
+		snprintf(err, errlen, "unix:%s: %s", path, strerror(errno));
+		close(fd);
+		(void) unlink(path);
 		return (-1);
 	}
 	return (fd);

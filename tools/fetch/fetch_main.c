@@ -3,7 +3,7 @@
  *	htgate-fetch - bring HTG's answers from the POP3 mailbox to the local MTA
  * SYNOPSIS
  *	htgate-fetch [-dnsv] [-a account] [-c config] [-i seconds]
- *		[-t seconds] [-w seconds]
+ *		[-S state_dir] [-t seconds] [-w seconds]
  * DESCRIPTION
  *	For every [account] with fetch = yes (or only -a ACCOUNT): lock the
  *	account, connect to its environment's pop3_host:pop3_port, STLS,
@@ -16,7 +16,12 @@
  *	One log line per message (account, uidl, size, message_id,
  *	queue_id, recipient, outcome) and, when standard output is a
  *	terminal, one progress line per account.  -d repeats every
- *	fetch_interval seconds (at least 60; -i overrides, for tests).
+ *	fetch_interval seconds (at least 60; -i overrides, for tests); an
+ *	idle daemon (no account with fetch = yes, as after installing) says
+ *	so once per configuration, not at every poll.
+ *	-S puts the locks and state files into a directory of their own
+ *	instead of htgate.conf's state_dir, so that htgate-fetch can run as
+ *	a user of its own (the packaged unit: /var/lib/htgate-fetch).
  *
  *	Exit status: 0 all accounts done; 1 an account failed or a message
  *	was kept for an administrator; 2 usage or configuration error;
@@ -54,6 +59,7 @@
 struct fetch_opts {
 	const char *config;
 	const char *account;		/* -a, or NULL for all */
+	const char *state_dir;		/* -S, or NULL for cfg->state_dir */
 	int	daemon;
 	int	interval;		/* -i, 0 = from the configuration */
 	int	timeout;		/* -t, network I/O */
@@ -266,8 +272,8 @@ fetch_account(const struct htg_cfg *cfg, const struct htg_account *a,
 	int	rc;
 
 	memset(&cnt, 0, sizeof(cnt));
-	rc = state_open(cfg->state_dir, a->name, o->wait, &st, err,
-			sizeof(err));
+	rc = state_open(o->state_dir ? o->state_dir : cfg->state_dir, a->name,
+			o->wait, &st, err, sizeof(err));
 	if (rc != FETCH_OK) {
 		log_warn("account=%s: %s", a->name, err);
 		if (isatty(STDOUT_FILENO))
@@ -333,7 +339,8 @@ fetch_check_cfg(const struct htg_cfg *cfg, const char *only, char *err,
 
 /* fetch_all - one pass over the accounts; the worst status */
 static int
-fetch_all(const struct htg_cfg *cfg, const struct fetch_opts *o)
+fetch_all(const struct htg_cfg *cfg, const struct fetch_opts *o,
+	  int quiet_idle)
 {
 	int	i, rc = FETCH_OK, n = 0;
 
@@ -345,7 +352,7 @@ fetch_all(const struct htg_cfg *cfg, const struct fetch_opts *o)
 		n++;
 		rc = fetch_worse(rc, fetch_account(cfg, a, o));
 	}
-	if (n == 0)
+	if (n == 0 && !quiet_idle)
 		log_info("no account with fetch = yes in %s", cfg->path);
 	return (rc);
 }
@@ -389,11 +396,13 @@ static int
 fetch_daemon(struct htg_cfg *cfg, const struct fetch_opts *o)
 {
 	struct htg_cfg *ncfg;
-	int	left, interval = fetch_interval(cfg, o);
+	int	left, interval = fetch_interval(cfg, o), quiet = 0;
 
 	log_info("daemon mode: polling every %d seconds", interval);
 	while (!fetch_stop) {
-		(void) fetch_all(cfg, o);
+		/* "no account with fetch = yes": once per configuration */
+		(void) fetch_all(cfg, o, quiet);
+		quiet = 1;
 		for (left = interval; left > 0 && !fetch_stop && !fetch_reload;
 		     left--)
 			sleep(1);
@@ -403,6 +412,7 @@ fetch_daemon(struct htg_cfg *cfg, const struct fetch_opts *o)
 				cfg_unref(cfg);
 				cfg = ncfg;
 				interval = fetch_interval(cfg, o);
+				quiet = 0;
 				log_info("configuration reloaded");
 			} else {
 				log_warn("reload failed; keeping the old "
@@ -434,7 +444,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: htgate-fetch [-dnsv] [-a account] "
-		"[-c config] [-i seconds] [-t seconds] [-w seconds]\n");
+		"[-c config] [-i seconds] [-S state_dir] [-t seconds] "
+		"[-w seconds]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -450,13 +461,18 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.config = SYSCONFDIR "/htgate/htgate.conf";
 	o.timeout = 60;
-	while ((ch = getopt(argc, argv, "a:c:di:nst:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:di:nS:st:vw:")) != -1) {
 		switch (ch) {
 		case 'a': o.account = optarg; break;
 		case 'c': o.config = optarg; break;
 		case 'd': o.daemon = 1; break;
 		case 'n': check_only = 1; break;
 		case 's': use_syslog = 1; break;
+		case 'S':
+			if (optarg[0] != '/')
+				usage();
+			o.state_dir = optarg;
+			break;
 		case 'v': o.verbose = 1; break;
 		case 'i':
 			if ((o.interval = fetch_number(optarg, 86400)) < 1)
@@ -494,7 +510,7 @@ main(int argc, char **argv)
 		sigaction(SIGHUP, &sa, NULL);
 		return (fetch_daemon(cfg, &o));
 	}
-	rc = fetch_all(cfg, &o);
+	rc = fetch_all(cfg, &o, 0);
 	cfg_unref(cfg);
 	return (rc == FETCH_OK ? 0 : rc == FETCH_TEMP ? EXIT_TEMP : EXIT_FAIL);
 }

@@ -23,11 +23,25 @@
  *	to DELE.  state_retain() drops UIDLs the server no longer lists;
  *	state_forget() drops UIDLs whose deletion QUIT committed.
  *
+ *	Nothing in the directory is trusted blindly.  The directory must
+ *	belong to the user running htgate-fetch and must not be writable by
+ *	group or others (so root, by mistake, never leaves files there that
+ *	the service user cannot replace).  The lock and the state file are
+ *	opened with O_NOFOLLOW: a symbolic link in their place is refused
+ *	with an error that says so.  The state file is checked with fstat()
+ *	after opening: a regular file, owned by the running user, not
+ *	writable by group or others.  The temporary file is created with
+ *	O_CREAT|O_EXCL|O_NOFOLLOW under a name with the process ID (a stale
+ *	one of a crashed run with the same ID is removed first), mode 0600,
+ *	and renamed over the state file; rename(2) replaces a link, it
+ *	never writes through one.
+ *
  *	Account names are written into file names with anything outside
  *	[A-Za-z0-9._-] as %XX, so no name can escape the directory.
  * ERRORS
  *	FETCH_TEMP when the lock is held by another run after waiting;
- *	FETCH_FAIL for file system errors.
+ *	FETCH_FAIL for file system errors and for a state directory, lock
+ *	or state file that fails the checks above.
  * OWNERSHIP
  *	state_open() returns a state freed (and unlocked) by state_close().
  */
@@ -94,17 +108,111 @@ state_lock(int fd, const char *path, int wait, char *err, size_t errlen)
 	return (FETCH_TEMP);
 }
 
+/* state_file_ok - fstat checks of an open state or lock file */
+static int
+state_file_ok(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (0);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; refusing it",
+			 path);
+		return (0);
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owned by uid %lu, not by the user "
+			 "running htgate-fetch (uid %lu); refusing it", path,
+			 (unsigned long)st.st_uid, (unsigned long)geteuid());
+		return (0);
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(err, errlen, "%s: mode %04o is writable by group or "
+			 "others; refusing it", path,
+			 (unsigned)(st.st_mode & 07777));
+		return (0);
+	}
+	return (1);
+}
+
+/* state_open_nofollow - open(2) with O_NOFOLLOW; a link gets a clear error */
+static int
+state_open_nofollow(const char *path, int flags, const char *what,
+		    char *err, size_t errlen)
+{
+	int	fd, saved;
+
+	/* O_NONBLOCK: a FIFO in the file's place cannot hang the open. */
+	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd >= 0)
+		return (fd);
+	saved = errno;
+	if (saved == ELOOP)
+		snprintf(err, errlen, "%s %s is a symbolic link; refusing to "
+			 "follow it (remove it; htgate-fetch writes only real "
+			 "files there)", what, path);
+	else
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(saved));
+	errno = saved;			/* the caller tells ENOENT apart */
+	return (-1);
+}
+
+/* state_dir_ok - the state directory: ours, a directory, not open to others */
+static int
+state_dir_ok(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "state_dir %s: %s", dir, strerror(errno));
+		return (0);
+	}
+	if (stat(dir, &st) < 0) {
+		snprintf(err, errlen, "state_dir %s: %s", dir, strerror(errno));
+		return (0);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "state_dir %s: not a directory", dir);
+		return (0);
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "state_dir %s: owned by uid %lu, not by "
+			 "the user running htgate-fetch (uid %lu); run it as "
+			 "that user or give it a directory of its own (-S)",
+			 dir, (unsigned long)st.st_uid,
+			 (unsigned long)geteuid());
+		return (0);
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(err, errlen, "state_dir %s: mode %04o is writable by "
+			 "group or others; run chmod go-w %s", dir,
+			 (unsigned)(st.st_mode & 07777), dir);
+		return (0);
+	}
+	return (1);
+}
+
 /* state_load - read the UIDL lines of the state file, if any */
 static int
 state_load(struct fetch_state *st, char *err, size_t errlen)
 {
 	char	line[FETCH_UIDL_MAX + 64];
 	FILE   *fp;
+	int	fd;
 
-	if ((fp = fopen(st->path, "r")) == NULL) {
-		if (errno == ENOENT)
-			return (FETCH_OK);
+	if ((fd = state_open_nofollow(st->path, O_RDONLY, "state file", err,
+				      errlen)) < 0)
+		return (errno == ENOENT ? FETCH_OK : FETCH_FAIL);
+	if (!state_file_ok(fd, st->path, err, errlen)) {
+		close(fd);
+		return (FETCH_FAIL);
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", st->path, strerror(errno));
+		close(fd);
 		return (FETCH_FAIL);
 	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -132,10 +240,8 @@ state_open(const char *dir, const char *account, int wait,
 	int	rc;
 
 	*sp = NULL;
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "state_dir %s: %s", dir, strerror(errno));
+	if (!state_dir_ok(dir, err, errlen))
 		return (FETCH_FAIL);
-	}
 	name = state_name(account);
 	st = g_new0(struct fetch_state, 1);
 	st->lockfd = -1;
@@ -145,9 +251,11 @@ state_open(const char *dir, const char *account, int wait,
 					  NULL);
 	lockpath = g_strdup_printf("%s/fetch-%s.lock", dir, name);
 	g_free(name);
-	st->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	st->lockfd = state_open_nofollow(lockpath, O_RDWR | O_CREAT, "lock",
+					 err, errlen);
 	if (st->lockfd < 0) {
-		snprintf(err, errlen, "%s: %s", lockpath, strerror(errno));
+		rc = FETCH_FAIL;
+	} else if (!state_file_ok(st->lockfd, lockpath, err, errlen)) {
 		rc = FETCH_FAIL;
 	} else if ((rc = state_lock(st->lockfd, lockpath, wait, err, errlen))
 		   == FETCH_OK) {
@@ -169,6 +277,27 @@ state_has(const struct fetch_state *st, const char *uidl)
 	return (g_hash_table_contains(st->uidls, uidl));
 }
 
+/* state_tmp_create - the temporary file: O_EXCL, O_NOFOLLOW, mode 0600 */
+static int
+state_tmp_create(const char *tmp, char *err, size_t errlen)
+{
+	int	flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int	fd;
+
+	fd = open(tmp, flags, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		/* Left by a crashed run with our process ID; unlink(2)
+		 * removes a link itself, never its target. */
+		if (unlink(tmp) == 0)
+			fd = open(tmp, flags, 0600);
+		else
+			errno = EEXIST;
+	}
+	if (fd < 0)
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	return (fd);
+}
+
 /* state_write - rewrite the state file atomically and durably */
 static int
 state_write(struct fetch_state *st, char *err, size_t errlen)
@@ -179,12 +308,15 @@ state_write(struct fetch_state *st, char *err, size_t errlen)
 	FILE   *fp;
 	int	fd, dfd, ok;
 
-	tmp = g_strdup_printf("%s.tmp", st->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
+	tmp = g_strdup_printf("%s.tmp.%ld", st->path, (long)getpid());
+	if ((fd = state_tmp_create(tmp, err, errlen)) < 0) {
+		g_free(tmp);
+		return (FETCH_FAIL);
+	}
+	if ((fp = fdopen(fd, "w")) == NULL) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		close(fd);
+		(void) unlink(tmp);
 		g_free(tmp);
 		return (FETCH_FAIL);
 	}
