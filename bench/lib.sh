@@ -9,6 +9,7 @@
 #	bn_now				# seconds since the epoch, ns precision
 #	bn_start_sink PORT; bn_start_relay RELAY_PORT SINK_PORT
 #	bn_relay_milters SPEC [POLICY_SOCKET]; bn_relay_sent
+#	bn_relay_egress MILTER_SOCKET EGRESS_PORT SINK_PORT
 #
 # DESCRIPTION
 #	The messages are what htgate must check in full: envelope
@@ -31,8 +32,10 @@ bn_write_conf()
 {
 	BN_CONF=$SB_TMP/bench.conf
 	mkdir -p "$SB_TMP/state"
+	(umask 077; openssl rand -hex 16 >"$SB_TMP/secrets/bench.pw")
 	sed -e 's/^size_limit[ 	]*=.*/size_limit = 64M/' \
 	    -e "/^\\[global\\]/a state_dir = $SB_TMP/state" \
+	    -e "s|^# password_file = .*|password_file = $SB_TMP/secrets/bench.pw|" \
 	    "$SB_SRC/tests/corpus/htgate.conf" >"$BN_CONF" ||
 	    sb_die "cannot write $BN_CONF"
 	grep -q '^size_limit = 64M$' "$BN_CONF" || sb_die "bench.conf: no size_limit"
@@ -69,6 +72,7 @@ bn_now()
 bn_start_sink()
 {
 	sb_port_free "$1"
+	BN_SINK_PORT=$1
 	smtp-sink -u postfix "127.0.0.1:$1" 256 </dev/null \
 	    >"$SB_TMP/sink.log" 2>&1 &
 	SB_STARTED_PIDS="$SB_STARTED_PIDS $!"
@@ -97,6 +101,26 @@ EOF
 	sb_postfix_start relay "$1"
 }
 
+# bn_relay_egress - the egress stage htgate-config generates, added to the
+# relay (used when transport_maps names $SB_TMP/egress/transport): its
+# services and parameters as shipped, the egress content_filter pointed
+# at smtp-sink (which speaks neither TLS nor AUTH)
+bn_relay_egress()
+{
+	local e=$SB_TMP/relay/etc g=$SB_TMP/egress
+	"$SB_BUILD/tools/htgate-config" -c "$BN_CONF" postfix -o "$g" \
+	    --milter-socket "unix:$1" --egress-port "$2" >"$g.log" 2>&1 ||
+	    { cat "$g.log" >&2; sb_die "htgate-config failed"; }
+	postconf -c "$e" -e "$(grep '^htgate_egress_milters = ' "$g/main.cf")" \
+	    "$(grep '^htg-gate_destination_recipient_limit = ' "$g/main.cf")" ||
+	    sb_die "postconf"
+	sed -e '/^[[:space:]]*#/d' "$g/master.cf" >>"$e/master.cf"
+	postconf -c "$e" -P "127.0.0.1:$2/inet/content_filter=smtp:[127.0.0.1]:$3" ||
+	    sb_die "postconf -P"
+	postfix -c "$e" reload >/dev/null 2>&1 || sb_die "postfix reload"
+	sb_wait_port "$2"
+}
+
 # bn_relay_milters - set the relay's milter SPEC (or none) and the policy service
 bn_relay_milters()
 {
@@ -111,10 +135,12 @@ bn_relay_milters()
 	sleep 1
 }
 
-# bn_relay_sent - number of deliveries to smtp-sink logged so far
+# bn_relay_sent - number of deliveries to smtp-sink logged so far (a hop
+# to the egress stage is not one)
 bn_relay_sent()
 {
-	grep -c 'status=sent' "$SB_TMP/relay/maillog" 2>/dev/null || true
+	grep 'status=sent' "$SB_TMP/relay/maillog" 2>/dev/null |
+	    grep -c -F "]:$BN_SINK_PORT," || true
 }
 
 # bn_relay_rejected - number of refusals (milter or policy) logged so far

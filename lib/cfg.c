@@ -137,6 +137,7 @@ static const struct cfg_key environment_keys[] = {
 	{"header_domain", T_STR, E(header_domain), NULL, 0, 0},
 	{"smtp_host", T_STR, E(smtp_host), NULL, 0, 0},
 	{"smtp_port", T_INT, E(smtp_port), "587", 1, 65535},
+	{"tls_name", T_STR, E(tls_name), NULL, 0, 0},
 	{"pop3_host", T_STR, E(pop3_host), NULL, 0, 0},
 	{"pop3_port", T_INT, E(pop3_port), "110", 1, 65535},
 	{"ca_file", T_STR, E(ca_file), "", 0, 0},
@@ -687,6 +688,7 @@ build_envs(struct cfg_loader *ld, GArray *entries)
 			env->envelope_domain = pool_strdup(ld, b->envelope_domain);
 			env->header_domain = pool_strdup(ld, b->header_domain);
 			env->smtp_host = pool_strdup(ld, b->smtp_host);
+			env->tls_name = env->smtp_host;
 			env->pop3_host = pool_strdup(ld, b->pop3_host);
 		}
 	}
@@ -709,6 +711,8 @@ build_envs(struct cfg_loader *ld, GArray *entries)
 			break;
 		if (env->smtp_host == NULL)
 			env->smtp_host = env->envelope_domain;
+		if (env->tls_name == NULL)
+			env->tls_name = env->smtp_host;
 		if (env->pop3_host == NULL)
 			env->pop3_host = env->smtp_host;
 	}
@@ -1012,6 +1016,15 @@ cfg_env_by_domain(const struct htg_cfg *cfg, const char *domain,
 	return (NULL);
 }
 
+/* cfg_env_by_name - environment NAME (case-insensitive), or NULL */
+const struct htg_env *
+cfg_env_by_name(const struct htg_cfg *cfg, const char *name)
+{
+	int	i = env_index(cfg, name);
+
+	return (i < 0 ? NULL : &cfg->envs[i]);
+}
+
 /* cfg_stream_find - stream by local part (case-insensitive), enabled in env */
 const struct htg_stream *
 cfg_stream_find(const struct htg_cfg *cfg, const char *local_part,
@@ -1063,6 +1076,8 @@ cfg_sender_match(const char *pattern, const char *sender)
 	return (match);
 }
 
+const char cfg_sasl_unknown[] = "(login not known at this stage)";
+
 /* cfg_account_find - first account allowing sender/SASL user/stream/env */
 const struct htg_account *
 cfg_account_find(const struct htg_cfg *cfg, const char *sender,
@@ -1079,7 +1094,7 @@ cfg_account_find(const struct htg_cfg *cfg, const char *sender,
 			sender_ok = cfg_sender_match(a->senders[j], sender);
 		if (!sender_ok)
 			continue;
-		if (a->sasl_users != NULL
+		if (a->sasl_users != NULL && sasl_user != cfg_sasl_unknown
 		    && (sasl_user == NULL || !list_has(a->sasl_users, sasl_user, 0)))
 			continue;
 		if (stream != NULL && !list_has(a->streams, stream->name, 1))

@@ -13,6 +13,8 @@
  *
  *	const struct htg_env *cfg_env_by_domain(const struct htg_cfg *cfg,
  *		const char *domain, int *is_envelope_form);
+ *	const struct htg_env *cfg_env_by_name(const struct htg_cfg *cfg,
+ *		const char *name);
  *	const struct htg_stream *cfg_stream_find(const struct htg_cfg *cfg,
  *		const char *local_part, const struct htg_env *env);
  *	const struct htg_account *cfg_account_find(const struct htg_cfg *cfg,
@@ -76,6 +78,7 @@ struct htg_env {
 	char   *header_domain;		/* htpoort.nl */
 	char   *smtp_host;		/* submission host, for htgate-config */
 	int	smtp_port;		/* 587 */
+	char   *tls_name;		/* its certificate name; default smtp_host */
 	char   *pop3_host;		/* POP3 host, for htgate-fetch */
 	int	pop3_port;		/* 110 */
 	char   *ca_file;		/* CA bundle to verify the HTG servers */
@@ -172,11 +175,16 @@ struct htg_cfg *cfg_current_get(void);
 
 const struct htg_env *cfg_env_by_domain(const struct htg_cfg *cfg,
 	const char *domain, int *is_envelope_form);
+const struct htg_env *cfg_env_by_name(const struct htg_cfg *cfg,
+	const char *name);
 const struct htg_stream *cfg_stream_find(const struct htg_cfg *cfg,
 	const char *local_part, const struct htg_env *env);
 const struct htg_account *cfg_account_find(const struct htg_cfg *cfg,
 	const char *sender, const char *sasl_user,
 	const struct htg_stream *stream, const struct htg_env *env);
+/* As cfg_account_find()'s sasl_user: the login is not known here (the
+ * egress stage); an account's sasl_users list was the ingress's check. */
+extern const char cfg_sasl_unknown[];
 enum htg_action cfg_rule_action(const struct htg_cfg *cfg,
 	enum htg_rule_id rule);
 int	cfg_sender_match(const char *pattern, const char *sender);

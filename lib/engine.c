@@ -1,14 +1,14 @@
 /*
  * NAME
- *	engine - message life cycle, findings, verdicts, body and end of
- *	message
+ *	engine - message life cycle, stage verdicts, body and end of message
  * DESCRIPTION
  *	See engine.h for the contract and engine_int.h for how the engine is
- *	split.  A finding is recorded with the action configured for its
- *	rule (cfg_rule_action, which applies report_only); a stage's verdict
- *	is the worst action among the findings it added: reject, then
- *	tempfail.  In defer mode (non-SMTP submission) RCPT and header
- *	stages never refuse; end of message decides on everything.
+ *	split.  Findings go through the finding sink (engine_finding.c); a
+ *	stage's verdict is the worst action among the findings it added:
+ *	reject, then tempfail.  In defer mode (non-SMTP submission) RCPT
+ *	and header stages never refuse; end of message decides on
+ *	everything.  A message that is not HTG-bound (and not at the egress
+ *	stage, where everything is judged) passes from its first header on.
  * OWNERSHIP
  *	struct htg_msg and its fix strings are g_malloc()ed here and freed
  *	by htg_msg_free().
@@ -62,90 +62,18 @@ htg_msg_set_queue_id(struct htg_msg *msg, const char *qid)
 		log_sanitize(msg->queue_id, sizeof(msg->queue_id), qid);
 }
 
-/* eng_action - configured action of a rule for this message */
-enum htg_action
-eng_action(const struct htg_msg *msg, enum htg_rule_id rule)
+/* htg_msg_set_route - egress: the environment of the HTG transport */
+void
+htg_msg_set_route(struct htg_msg *msg, const struct htg_env *env)
 {
-	return (cfg_rule_action(msg->cfg, rule));
+	msg->route_env = env;
 }
 
-/* eng_add - record a finding; HTG_ACT_NONE as action means "configured" */
-enum htg_verdict
-eng_add(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
-	enum htg_action action, const char *fmt, ...)
+/* eng_bound - whether the message is judged (HTG-bound, or egress) */
+int
+eng_bound(const struct htg_msg *msg)
 {
-	struct htg_finding *f;
-	char	raw[HTG_DETAIL_MAX * 2];
-	va_list	ap;
-
-	if (action == HTG_ACT_NONE)
-		action = eng_action(msg, rule);
-	if (action == HTG_ACT_NONE)
-		return (HTG_CONTINUE);
-	if (msg->cfg->report_only && action == HTG_ACT_REJECT)
-		action = HTG_ACT_WARN;
-	if (msg->nfindings >= ENG_MAX_FINDINGS) {
-		msg->dropped_findings++;
-		f = &msg->findings[ENG_MAX_FINDINGS - 1];
-		if (action > f->action)	/* keep the verdict right */
-			f->action = action;
-	} else {
-		f = &msg->findings[msg->nfindings++];
-		memset(f, 0, sizeof(*f));
-		f->rule = rule;
-		f->action = action;
-		f->stage = stage;
-		va_start(ap, fmt);
-		vsnprintf(raw, sizeof(raw), fmt, ap);
-		va_end(ap);
-		log_sanitize(f->detail, sizeof(f->detail), raw);
-	}
-	if (action == HTG_ACT_REJECT)
-		return (HTG_REJECT);
-	if (action == HTG_ACT_TEMPFAIL)
-		return (HTG_TEMPFAIL);
-	return (HTG_CONTINUE);
-}
-
-/* eng_verdict_since - worst verdict among findings from index mark on */
-enum htg_verdict
-eng_verdict_since(struct htg_msg *msg, size_t mark)
-{
-	enum htg_verdict v = HTG_CONTINUE;
-	size_t	i;
-
-	for (i = mark; i < msg->nfindings; i++) {
-		if (msg->findings[i].action == HTG_ACT_REJECT)
-			return (HTG_REJECT);
-		if (msg->findings[i].action == HTG_ACT_TEMPFAIL)
-			v = HTG_TEMPFAIL;
-	}
-	return (v);
-}
-
-/* htg_msg_add_finding - finding from an adapter, configured action */
-enum htg_verdict
-htg_msg_add_finding(struct htg_msg *msg, enum htg_rule_id rule,
-		    enum htg_stage stage, const char *detail)
-{
-	return (htg_msg_add_finding_as(msg, rule, stage, HTG_ACT_NONE, detail));
-}
-
-/* htg_msg_add_finding_as - finding from an adapter, explicit action */
-enum htg_verdict
-htg_msg_add_finding_as(struct htg_msg *msg, enum htg_rule_id rule,
-		       enum htg_stage stage, enum htg_action action,
-		       const char *detail)
-{
-	if (rule == RULE_LIMIT) {
-		if (msg->limit_hit)
-			return (eng_verdict_since(msg, msg->nfindings));
-		msg->limit_hit = 1;	/* one LIMIT finding per message */
-	}
-	if (rule == RULE_INTERNAL && action == HTG_ACT_NONE)
-		action = msg->cfg->on_internal_error == HTG_ACT_REJECT ?
-			HTG_ACT_REJECT : HTG_ACT_TEMPFAIL;
-	return (eng_add(msg, rule, stage, action, "%s", detail ? detail : ""));
+	return (msg->nhtg > 0 || (msg->flags & HTG_MSG_EGRESS));
 }
 
 /* decide - a stage's verdict, honouring defer mode */
@@ -178,7 +106,7 @@ htg_msg_header(struct htg_msg *msg, const char *name, const char *value)
 	size_t	mark = msg->nfindings;
 	enum htg_verdict v;
 
-	if (msg->bypass || msg->nhtg == 0) {
+	if (msg->bypass || !eng_bound(msg)) {
 		msg->bypass = 1;
 		return (HTG_ACCEPT);
 	}
@@ -194,7 +122,7 @@ htg_msg_eoh(struct htg_msg *msg)
 {
 	size_t	mark = msg->nfindings;
 
-	if (msg->bypass || msg->nhtg == 0) {
+	if (msg->bypass || !eng_bound(msg)) {
 		msg->bypass = 1;
 		return (HTG_ACCEPT);
 	}
@@ -235,14 +163,16 @@ htg_msg_body(struct htg_msg *msg, const unsigned char *buf, size_t len)
 {
 	size_t	mark = msg->nfindings;
 
-	if (msg->bypass || msg->nhtg == 0)
+	if (msg->bypass || !eng_bound(msg))
 		return (HTG_ACCEPT);
 	if (!msg->body_ready)
 		return (htg_msg_add_finding(msg, RULE_INTERNAL, HTG_STAGE_BODY,
 					    "body before end of headers"));
 	msg->body_bytes += len;
 	check_size(msg);
-	if (!msg->skip_body && !msg->body_fault
+	if (msg->dsn)
+		dsnscan_feed(&msg->dsn_scan, buf, len);
+	else if (!msg->skip_body && !msg->body_fault
 	    && encval_feed(&msg->val, buf, len) < 0)
 		body_fault(msg);
 	return (decide(msg, mark, 0));
@@ -254,11 +184,16 @@ htg_msg_eom(struct htg_msg *msg)
 {
 	size_t	mark = msg->nfindings;
 	enum htg_verdict v;
+	const char *why;
 
-	if (msg->bypass || msg->nhtg == 0)
+	if (msg->bypass || !eng_bound(msg))
 		return (HTG_ACCEPT);
 	if (!msg->body_ready && htg_msg_eoh(msg) == HTG_ACCEPT)
 		return (HTG_ACCEPT);
+	if (msg->dsn && (why = dsnscan_finish(&msg->dsn_scan)) != NULL)
+		eng_add(msg, RULE_ENV_ONE_SENDER, HTG_STAGE_EOM, HTG_ACT_NONE,
+			"MAIL FROM:<> is only for a delivery status "
+			"notification, and this is none: %s", why);
 	if (!msg->skip_body && !msg->body_fault && encval_finish(&msg->val) < 0)
 		body_fault(msg);
 	if (!msg->skip_body && !msg->val.nonblank)
@@ -268,11 +203,11 @@ htg_msg_eom(struct htg_msg *msg)
 	return (v == HTG_CONTINUE ? HTG_ACCEPT : v);
 }
 
-/* htg_msg_is_htg - accessor, borrowed */
+/* htg_msg_is_htg - whether htgate judges it (HTG-bound, or egress) */
 int
 htg_msg_is_htg(const struct htg_msg *msg)
 {
-	return (msg->nhtg > 0);
+	return (eng_bound(msg));
 }
 
 /* htg_msg_sender - accessor, borrowed */
@@ -374,6 +309,13 @@ const char *
 htg_msg_fix_notify(const struct htg_msg *msg)
 {
 	return (msg->fix_notify);
+}
+
+/* htg_msg_fix_rcpt - accessor, borrowed */
+const char *
+htg_msg_fix_rcpt(const struct htg_msg *msg)
+{
+	return (msg->fix_rcpt);
 }
 
 /* htg_msg_fix_msgid - accessor, borrowed */

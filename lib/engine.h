@@ -8,6 +8,8 @@
  *	void	htg_msg_free(struct htg_msg *msg);
  *	void	htg_msg_set_sasl_user(struct htg_msg *msg, const char *user);
  *	void	htg_msg_set_queue_id(struct htg_msg *msg, const char *qid);
+ *	void	htg_msg_set_route(struct htg_msg *msg,
+ *		const struct htg_env *env);
  *
  *	enum htg_verdict htg_msg_mail(struct htg_msg *msg, const char *addr,
  *		char *const *esmtp_args);
@@ -44,6 +46,24 @@
  *	Flag HTG_MSG_NO_ESMTP (policy daemon, which never sees ESMTP
  *	parameters): ENV-NOTIFY and ENV-ENVID are not judged; the milter does.
  *
+ *	Flag HTG_MSG_EGRESS (the milter behind the loopback smtpd that every
+ *	HTG delivery passes on its way to the HTG transport): the envelope
+ *	is the one Postfix delivers, after all rewriting.  Every message is
+ *	judged (nothing bypasses: a recipient that is not an HTG address is
+ *	ENV-ADDRESS), the SMTP AUTH login of the original submission is not
+ *	known here (ENV-AUTH checks the sender, which is also what picks
+ *	the SASL credentials), and htg_msg_set_route() names the
+ *	environment whose HTG transport the message will take (a recipient
+ *	of another environment is ENV-ENVIRONMENT).
+ *
+ *	A recipient is HTG-bound by where Postfix will route it (htgaddr.h):
+ *	an HTG address written with a trailing dot, a source route, the
+ *	percent hack, a bang path or quotes is HTG-bound and ENV-ADDRESS.
+ *
+ *	MAIL FROM:<> (null sender): only a genuine delivery status
+ *	notification passes (dsnscan.h), judged on HDR-CC, LIMIT and its
+ *	report structure; anything else is ENV-ONE-SENDER.
+ *
  *	Fixes (action "fix") are decided by the engine and applied by the
  *	adapter at end of message: htg_msg_fix_envid() is the ENVID to set
  *	with smfi_chgfrom, htg_msg_fix_notify() the NOTIFY value to give the
@@ -70,6 +90,7 @@
 
 #define HTG_MSG_DEFER_ENVELOPE	0x01	/* non-SMTP: decide RCPT faults at EOM */
 #define HTG_MSG_NO_ESMTP	0x02	/* adapter can't see NOTIFY/ENVID (policy) */
+#define HTG_MSG_EGRESS		0x04	/* the final envelope, before the HTG transport */
 
 #define HTG_DETAIL_MAX	240		/* sanitised detail of a finding */
 #define HTG_REPLY_LINES	12		/* lines in one multi-line reply */
@@ -105,6 +126,8 @@ struct htg_msg *htg_msg_new(const struct htg_cfg *cfg, int flags);
 void	htg_msg_free(struct htg_msg *msg);
 void	htg_msg_set_sasl_user(struct htg_msg *msg, const char *user);
 void	htg_msg_set_queue_id(struct htg_msg *msg, const char *qid);
+/* htg_msg_set_route - egress: the environment of the HTG transport */
+void	htg_msg_set_route(struct htg_msg *msg, const struct htg_env *env);
 
 enum htg_verdict htg_msg_mail(struct htg_msg *msg, const char *addr,
 	char *const *esmtp_args);
@@ -147,13 +170,19 @@ size_t	htg_msg_findings(const struct htg_msg *msg,
 
 /*
  * Fixes to apply at end of message (NULL: none).  fix_envid is the ENVID
- * value (the adapter passes "ENVID=<value>" to smfi_chgfrom); fix_notify
- * is the complete ESMTP argument string for smfi_addrcpt_par (NOTIFY=...
- * plus the recipient's original ORCPT, if any); fix_msgid is the value of
- * a Message-ID header to add.
+ * value (the adapter passes "ENVID=<value>" to smfi_chgfrom).  When
+ * fix_notify is set the adapter deletes the recipient and adds it again
+ * (smfi_delrcpt, smfi_addrcpt_par) as fix_rcpt, or as it was when
+ * fix_rcpt is NULL, with fix_notify as its ESMTP parameters: NOTIFY= if
+ * any, and always the recipient's original ORCPT= (as given, or
+ * rfc822;ADDRESS as the client wrote it).  fix_rcpt is set at egress for
+ * a recipient written STREAM@htpoort.nl, which HTG takes only as
+ * STREAM@msa-smtp.htpoort.nl.  fix_msgid is the value of a Message-ID
+ * header to add.
  */
 const char *htg_msg_fix_envid(const struct htg_msg *msg);
 const char *htg_msg_fix_notify(const struct htg_msg *msg);
+const char *htg_msg_fix_rcpt(const struct htg_msg *msg);
 const char *htg_msg_fix_msgid(const struct htg_msg *msg);
 
 /*

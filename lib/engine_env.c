@@ -1,11 +1,12 @@
 /*
  * NAME
  *	engine_env - envelope rules: ENV-ONE-SENDER, ENV-ONE-RCPT,
- *	ENV-MIXED, ENV-STREAM, ENV-AUTH, ENV-SIZE, ENV-NOTIFY, ENV-ENVID
+ *	ENV-MIXED, ENV-ADDRESS, ENV-STREAM, ENV-AUTH, ENV-SIZE, ENV-NOTIFY,
+ *	ENV-ENVID (and ENV-ENVIRONMENT at egress)
  * DESCRIPTION
  *	MAIL only records the sender and its parameters; everything is
  *	judged at RCPT, because only a recipient tells whether the message
- *	is HTG-bound.  A refused recipient is forgotten (the SMTP server
+ *	is HTG-bound (htgaddr.h: by where Postfix will route it).  A refused recipient is forgotten (the SMTP server
  *	forgets it too) unless the message is in defer mode, where every
  *	recipient stays and the findings wait for end of message.
  * OWNERSHIP
@@ -34,38 +35,6 @@ esmtp_arg(char *const *args, const char *name)
 	return (NULL);
 }
 
-/*
- * eng_split_addr - strip <> and white space; return 0 for local@domain
- * with both parts non-empty, -1 otherwise (out still holds the address)
- */
-int
-eng_split_addr(const char *addr, char *out, size_t outlen,
-	       const char **local_end, const char **domain)
-{
-	const char *s = addr ? addr : "";
-	size_t	n;
-	char   *at;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == '<')
-		s++;
-	g_strlcpy(out, s, outlen);
-	n = strlen(out);
-	while (n && (out[n - 1] == ' ' || out[n - 1] == '\t'))
-		out[--n] = 0;
-	if (n && out[n - 1] == '>')
-		out[--n] = 0;
-	at = strrchr(out, '@');
-	if (local_end)
-		*local_end = at;
-	if (domain)
-		*domain = at ? at + 1 : "";
-	if (at == NULL || at == out || at[1] == 0 || strpbrk(out, " ,<>\t") != NULL)
-		return (-1);
-	return (0);
-}
-
 /* eng_mail - MAIL FROM: the sender, ENVID and SIZE */
 enum htg_verdict
 eng_mail(struct htg_msg *msg, const char *addr, char *const *args)
@@ -74,7 +43,7 @@ eng_mail(struct htg_msg *msg, const char *addr, char *const *args)
 	char   *end;
 
 	msg->have_mail = 1;
-	eng_split_addr(addr, msg->sender, sizeof(msg->sender), NULL, NULL);
+	(void) htgaddr_split(addr, msg->sender, sizeof(msg->sender), NULL, NULL);
 	msg->null_sender = (msg->sender[0] == 0);
 	if ((v = esmtp_arg(args, "ENVID")) != NULL)
 		g_strlcpy(msg->envid, v, sizeof(msg->envid));
@@ -164,11 +133,51 @@ notify_wanted(const struct htg_msg *msg, const char *given, unsigned *want,
 	return (bits != *want);
 }
 
+/* orcpt_of - the recipient's ORCPT as given, or rfc822;ADDRESS (RFC 3461) */
+static void
+orcpt_of(const struct htg_msg *msg, char *const *args, char *buf, size_t len)
+{
+	const char *given = esmtp_arg(args, "ORCPT"), *a = msg->rcpt_as_sent;
+	size_t	n;
+
+	if (given != NULL) {
+		g_strlcpy(buf, given, len);
+		return;
+	}
+	/* xtext: '+', '=' and anything outside '!'..'~' as +HH */
+	n = g_strlcpy(buf, "rfc822;", len);
+	for (; *a && n + 4 < len; a++) {
+		if (*a == '+' || *a == '=' || *a < '!' || *a > '~')
+			n += (size_t) g_snprintf(buf + n, len - n, "+%02X",
+						 (unsigned char) *a);
+		else
+			buf[n++] = *a;
+	}
+	buf[n] = 0;
+}
+
+/*
+ * set_rcpt_args - the ESMTP parameters of the recipient when the adapter
+ * re-adds it (NOTIFY fix, or the address rewrite at egress): the NOTIFY
+ * to use (none: NULL) and the original ORCPT, which must not change
+ */
+static void
+set_rcpt_args(struct htg_msg *msg, char *const *args, const char *notify)
+{
+	char	orcpt[ENG_ARG_MAX];
+
+	orcpt_of(msg, args, orcpt, sizeof(orcpt));
+	g_free(msg->fix_notify);
+	msg->fix_notify = notify && *notify ?
+		g_strdup_printf("NOTIFY=%s ORCPT=%s", notify, orcpt) :
+		g_strdup_printf("ORCPT=%s", orcpt);
+}
+
 /* check_dsn - ENV-NOTIFY and ENV-ENVID for the HTG recipient */
 static void
 check_dsn(struct htg_msg *msg, char *const *args)
 {
-	const char *given = esmtp_arg(args, "NOTIFY"), *orcpt, *why = "";
+	const char *given = esmtp_arg(args, "NOTIFY"), *why = "";
 	unsigned want, effective;
 	char	wanttxt[64];
 
@@ -176,11 +185,7 @@ check_dsn(struct htg_msg *msg, char *const *args)
 	if (notify_wanted(msg, given, &want, &why)) {
 		notify_text(want, wanttxt, sizeof(wanttxt));
 		if (eng_action(msg, RULE_ENV_NOTIFY) == HTG_ACT_FIX) {
-			orcpt = esmtp_arg(args, "ORCPT");
-			g_free(msg->fix_notify);
-			msg->fix_notify = orcpt ?
-				g_strdup_printf("NOTIFY=%s ORCPT=%s", wanttxt, orcpt) :
-				g_strdup_printf("NOTIFY=%s", wanttxt);
+			set_rcpt_args(msg, args, wanttxt);
 			effective = want;
 		}
 		eng_add(msg, RULE_ENV_NOTIFY, HTG_STAGE_RCPT, HTG_ACT_NONE,
@@ -208,6 +213,23 @@ check_dsn(struct htg_msg *msg, char *const *args)
 	}
 }
 
+/*
+ * route_rcpt - egress: HTG takes only the envelope form of its address
+ * (MSA Tabel 3); a recipient written STREAM@htpoort.nl leaves as
+ * STREAM@msa-smtp.htpoort.nl, with its NOTIFY and original ORCPT
+ */
+static void
+route_rcpt(struct htg_msg *msg, char *const *args, int envelope_form)
+{
+	if (!(msg->flags & HTG_MSG_EGRESS) || envelope_form)
+		return;
+	g_free(msg->fix_rcpt);
+	msg->fix_rcpt = g_strdup_printf("%s@%s", msg->rcpt_local,
+					msg->env->envelope_domain);
+	if (msg->fix_notify == NULL)
+		set_rcpt_args(msg, args, esmtp_arg(args, "NOTIFY"));
+}
+
 /* check_first_htg - the rules for the (first) HTG recipient */
 static void
 check_first_htg(struct htg_msg *msg, char *const *args)
@@ -221,11 +243,12 @@ check_first_htg(struct htg_msg *msg, char *const *args)
 			"%s is not a stream enabled for environment %s",
 			msg->rcpt, msg->env->name);
 	if (!msg->null_sender
-	    && eng_split_addr(msg->sender, tmp, sizeof(tmp), NULL, NULL) < 0)
+	    && htgaddr_split(msg->sender, tmp, sizeof(tmp), NULL, NULL) < 0)
 		eng_add(msg, RULE_ENV_ONE_SENDER, HTG_STAGE_RCPT, HTG_ACT_NONE,
 			"MAIL FROM:<%s> is not a full address", msg->sender);
 	else if (!msg->null_sender && msg->stream) {
 		msg->account = cfg_account_find(cfg, msg->sender,
+			(msg->flags & HTG_MSG_EGRESS) ? cfg_sasl_unknown :
 			msg->sasl_user[0] ? msg->sasl_user : NULL,
 			msg->stream, msg->env);
 		if (msg->account == NULL)
@@ -253,56 +276,87 @@ forget_rcpt(struct htg_msg *msg)
 	msg->account = NULL;
 	g_free(msg->fix_envid);
 	g_free(msg->fix_notify);
-	msg->fix_envid = msg->fix_notify = NULL;
+	g_free(msg->fix_rcpt);
+	msg->fix_envid = msg->fix_notify = msg->fix_rcpt = NULL;
 }
 
-/* eng_rcpt - one recipient */
+/* check_placement - ENV-ONE-RCPT, ENV-MIXED: this recipient among others */
+static void
+check_placement(struct htg_msg *msg, const struct htgaddr *ha)
+{
+	int	htg = ha->env != NULL || (msg->flags & HTG_MSG_EGRESS);
+
+	if (msg->nrcpt == 0 || (!htg && msg->nhtg == 0))
+		return;
+	if (htg && msg->nhtg > 0)
+		eng_add(msg, RULE_ENV_ONE_RCPT, HTG_STAGE_RCPT, HTG_ACT_NONE,
+			"second recipient %s after %s", ha->addr,
+			msg->rcpt[0] ? msg->rcpt : "another HTG recipient");
+	else
+		eng_add(msg, RULE_ENV_MIXED, HTG_STAGE_RCPT, HTG_ACT_NONE,
+			"%s together with %s", ha->addr,
+			msg->rcpt[0] ? msg->rcpt : "another recipient");
+}
+
+/* check_route - ENV-ADDRESS and, at egress, ENV-ENVIRONMENT */
+static void
+check_route(struct htg_msg *msg, const struct htgaddr *ha)
+{
+	if (ha->env == NULL && (msg->flags & HTG_MSG_EGRESS))
+		eng_add(msg, RULE_ENV_ADDRESS, HTG_STAGE_RCPT, HTG_ACT_NONE,
+			"%s is not an HTG address, but it was routed to the "
+			"HTG transport", ha->addr);
+	else if (ha->env != NULL && ha->form != HTGADDR_PLAIN)
+		eng_add(msg, RULE_ENV_ADDRESS, HTG_STAGE_RCPT, HTG_ACT_NONE,
+			"%s is written with %s; write %s@%s", ha->addr,
+			htgaddr_form_name(ha->form), ha->local,
+			ha->env->header_domain);
+	if (ha->env != NULL && msg->route_env != NULL
+	    && ha->env != msg->route_env)
+		eng_add(msg, RULE_ENV_ENVIRONMENT, HTG_STAGE_RCPT, HTG_ACT_NONE,
+			"recipient %s is %s, but this message was routed to "
+			"the HTG transport of %s", ha->addr, ha->env->name,
+			msg->route_env->name);
+}
+
+/*
+ * eng_rcpt - one recipient.  The first HTG recipient of a transaction
+ * (whatever came before it) becomes the message's recipient and is
+ * judged; a refused one is forgotten again unless in defer mode, where
+ * every recipient stays and its findings wait for end of message.
+ */
 enum htg_verdict
 eng_rcpt(struct htg_msg *msg, const char *addr, char *const *args)
 {
-	char	a[ENG_ADDR_MAX];
-	const char *at, *domain;
-	const struct htg_env *env = NULL;
-	int	envelope_form, defer = msg->flags & HTG_MSG_DEFER_ENVELOPE;
+	struct htgaddr ha;
+	int	defer = msg->flags & HTG_MSG_DEFER_ENVELOPE, first;
 	size_t	mark = msg->nfindings;
 	enum htg_verdict v;
 
-	if (eng_split_addr(addr, a, sizeof(a), &at, &domain) == 0)
-		env = cfg_env_by_domain(msg->cfg, domain, &envelope_form);
-	if (msg->nrcpt > 0 && (env != NULL || msg->nhtg > 0)) {
-		/* A second recipient of an HTG message, or HTG after others. */
-		if (env != NULL && msg->nhtg > 0)
-			eng_add(msg, RULE_ENV_ONE_RCPT, HTG_STAGE_RCPT, HTG_ACT_NONE,
-				"second recipient %s after %s", a, msg->rcpt);
-		else
-			eng_add(msg, RULE_ENV_MIXED, HTG_STAGE_RCPT, HTG_ACT_NONE,
-				"%s together with %s", a,
-				msg->nhtg ? msg->rcpt : "another recipient");
-		v = eng_verdict_since(msg, mark);
-		if (v != HTG_CONTINUE && !defer)
-			return (v);
-		msg->nrcpt++;
-		if (env != NULL)
-			msg->nhtg++;
-		msg->deferred_env |= (v != HTG_CONTINUE);
-		return (HTG_CONTINUE);
+	htgaddr_classify(msg->cfg, addr, &ha);
+	(void) htgaddr_split(addr, msg->rcpt_judged, sizeof(msg->rcpt_judged),
+			     NULL, NULL);
+	first = ha.env != NULL && msg->rcpt[0] == 0;
+	check_placement(msg, &ha);
+	check_route(msg, &ha);
+	if (first) {
+		g_strlcpy(msg->rcpt, ha.addr, sizeof(msg->rcpt));
+		g_strlcpy(msg->rcpt_local, ha.local, sizeof(msg->rcpt_local));
+		(void) htgaddr_split(addr, msg->rcpt_as_sent,
+				     sizeof(msg->rcpt_as_sent), NULL, NULL);
+		msg->env = ha.env;
+		check_first_htg(msg, args);
+		route_rcpt(msg, args, ha.envelope_form);
 	}
-	if (env == NULL) {
-		msg->nrcpt++;
-		return (HTG_CONTINUE);
-	}
-	g_strlcpy(msg->rcpt, a, sizeof(msg->rcpt));
-	g_strlcpy(msg->rcpt_local, a, sizeof(msg->rcpt_local));
-	msg->rcpt_local[at - a] = 0;
-	msg->env = env;
-	check_first_htg(msg, args);
 	v = eng_verdict_since(msg, mark);
 	if (v != HTG_CONTINUE && !defer) {
-		forget_rcpt(msg);
+		if (first)
+			forget_rcpt(msg);
 		return (v);
 	}
 	msg->deferred_env |= (v != HTG_CONTINUE);
 	msg->nrcpt++;
-	msg->nhtg++;
+	if (ha.env != NULL || (msg->flags & HTG_MSG_EGRESS))
+		msg->nhtg++;
 	return (HTG_CONTINUE);
 }

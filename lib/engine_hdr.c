@@ -188,12 +188,16 @@ check_to(struct htg_msg *msg)
 			"To: holds %d addresses", n < 0 ? 0 : n);
 		return;
 	}
-	if (eng_split_addr(first, a, sizeof(a), &at, &domain) == 0)
+	if (htgaddr_split(first, a, sizeof(a), &at, &domain) == 0)
 		env = cfg_env_by_domain(msg->cfg, domain, &envelope_form);
-	if (env == NULL) {
-		eng_add(msg, RULE_HDR_TO, HTG_STAGE_HEADER, HTG_ACT_NONE,
-			"To: %s is not an HTG address; use %s@%s", a,
-			msg->rcpt_local, msg->env->header_domain);
+	if (env == NULL || msg->env == NULL) {
+		if (msg->env != NULL)
+			eng_add(msg, RULE_HDR_TO, HTG_STAGE_HEADER, HTG_ACT_NONE,
+				"To: %s is not an HTG address; use %s@%s", a,
+				msg->rcpt_local, msg->env->header_domain);
+		else if (env == NULL)
+			eng_add(msg, RULE_HDR_TO, HTG_STAGE_HEADER, HTG_ACT_NONE,
+				"To: %s is not an HTG address", a);
 		return;
 	}
 	if (envelope_form)
@@ -421,7 +425,35 @@ skip_unreadable_body(struct htg_msg *msg)
 	}
 }
 
-/* eng_eoh - judge the header block; HTG_ACCEPT for a DSN */
+/* check_cc - HDR-CC */
+static void
+check_cc(struct htg_msg *msg)
+{
+	if (msg->hdr[EH_CC].count || msg->hdr[EH_BCC].count)
+		eng_add(msg, RULE_HDR_CC, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"%s%s%s: present", msg->hdr[EH_CC].count ? "Cc" : "",
+			msg->hdr[EH_CC].count && msg->hdr[EH_BCC].count ? " and " : "",
+			msg->hdr[EH_BCC].count ? "Bcc" : "");
+}
+
+/*
+ * start_dsn - a null-sender multipart/report of delivery-status: only
+ * HDR-CC here; its structure is read from the body (dsnscan.h) and
+ * judged at end of message; the encoding rules do not apply
+ */
+static enum htg_verdict
+start_dsn(struct htg_msg *msg, const struct mime_ctype *ct)
+{
+	msg->dsn = 1;
+	dsnscan_init(&msg->dsn_scan, ct->boundary);
+	msg->body_ready = 1;
+	msg->skip_body = 1;
+	if (!msg->limit_hit)
+		check_cc(msg);
+	return (HTG_CONTINUE);
+}
+
+/* eng_eoh - judge the header block (a delivery report: start_dsn) */
 enum htg_verdict
 eng_eoh(struct htg_msg *msg)
 {
@@ -437,8 +469,9 @@ eng_eoh(struct htg_msg *msg)
 	}
 	if (msg->null_sender) {
 		if (ct_ok && strcmp(ct.type, "multipart") == 0
-		    && strcmp(ct.subtype, "report") == 0)
-			return (HTG_ACCEPT);
+		    && strcmp(ct.subtype, "report") == 0
+		    && strcmp(ct.report_type, "delivery-status") == 0)
+			return (start_dsn(msg, &ct));
 		eng_add(msg, RULE_ENV_ONE_SENDER, HTG_STAGE_HEADER, HTG_ACT_NONE,
 			"MAIL FROM:<> (null sender) is only for delivery status notifications");
 	}
@@ -449,11 +482,7 @@ eng_eoh(struct htg_msg *msg)
 	}
 	check_from(msg);
 	check_to(msg);
-	if (msg->hdr[EH_CC].count || msg->hdr[EH_BCC].count)
-		eng_add(msg, RULE_HDR_CC, HTG_STAGE_HEADER, HTG_ACT_NONE,
-			"%s%s%s: present", msg->hdr[EH_CC].count ? "Cc" : "",
-			msg->hdr[EH_CC].count && msg->hdr[EH_BCC].count ? " and " : "",
-			msg->hdr[EH_BCC].count ? "Bcc" : "");
+	check_cc(msg);
 	check_msgid(msg);
 	check_subject_date(msg);
 	check_mime(msg, &ct, ct_ok);

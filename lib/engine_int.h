@@ -2,20 +2,25 @@
  * NAME
  *	engine_int - private state of the rule engine, shared by its files
  * DESCRIPTION
- *	engine.c owns the message life cycle, findings and verdicts;
+ *	engine.c owns the message life cycle, the body and end of message;
+ *	engine_finding.c the finding sink (findings, actions, verdicts);
  *	engine_env.c the envelope rules (MAIL/RCPT); engine_hdr.c the header
  *	rules (collected per header, judged at end of headers);
- *	engine_report.c the reply and log formatting.  Nothing outside the
- *	engine includes this file.
+ *	engine_report.c the reply and log formatting.  The arrows point one
+ *	way: engine.c, engine_env.c and engine_hdr.c use engine_finding.c
+ *	and htgaddr.c, which use neither.  Nothing outside the engine
+ *	includes this file.
  */
 #ifndef HTG_ENGINE_INT_H
 #define HTG_ENGINE_INT_H
 
 #include <glib.h>
 #include "engine.h"
+#include "dsnscan.h"
 #include "encval.h"
+#include "htgaddr.h"
 
-#define ENG_ADDR_MAX	512		/* an SMTP path is at most 256 */
+#define ENG_ADDR_MAX	HTGADDR_MAX	/* an SMTP path is at most 256 */
 #define ENG_ARG_MAX	512		/* ENVID/ORCPT values */
 #define ENG_MAX_FINDINGS 64
 
@@ -47,8 +52,10 @@ struct htg_msg {
 	int	nhtg;			/* of which HTG-bound */
 	char	rcpt[ENG_ADDR_MAX];	/* the HTG recipient */
 	char	rcpt_local[ENG_ADDR_MAX];
-	char	rcpt_orcpt[ENG_ARG_MAX];
-	const struct htg_env *env;
+	char	rcpt_as_sent[ENG_ADDR_MAX];	/* without <>, for ORCPT */
+	char	rcpt_judged[ENG_ADDR_MAX];	/* the last RCPT, for the log */
+	const struct htg_env *env;	/* of the HTG recipient; NULL: none */
+	const struct htg_env *route_env;	/* egress: where it will go */
 	const struct htg_stream *stream;
 	const struct htg_account *account;
 	int	deferred_env;		/* defer mode: envelope faults seen */
@@ -69,27 +76,31 @@ struct htg_msg {
 	int	size_hit;
 	int	body_fault;
 	int	skip_body;		/* body unreadable as declared: don't judge */
+	int	dsn;			/* null sender: a delivery report */
+	struct dsnscan dsn_scan;	/* its structure, read as it streams */
 
 	/* findings and fixes */
 	struct htg_finding findings[ENG_MAX_FINDINGS];
 	size_t	nfindings;
 	size_t	dropped_findings;
 	char   *fix_envid;
-	char   *fix_notify;
+	char   *fix_notify;		/* the re-added recipient's parameters */
+	char   *fix_rcpt;		/* egress: its address, if it changes */
 	char   *fix_msgid;
 	char	msgid[ENG_ARG_MAX];	/* as found, or as added */
 };
 
-/* engine.c */
+/* engine_finding.c */
 enum htg_verdict eng_add(struct htg_msg *msg, enum htg_rule_id rule,
 	enum htg_stage stage, enum htg_action action, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 enum htg_verdict eng_verdict_since(struct htg_msg *msg, size_t mark);
 enum htg_action eng_action(const struct htg_msg *msg, enum htg_rule_id rule);
 
+/* engine.c */
+int	eng_bound(const struct htg_msg *msg);
+
 /* engine_env.c */
-int	eng_split_addr(const char *addr, char *out, size_t outlen,
-	const char **local_end, const char **domain);
 enum htg_verdict eng_rcpt(struct htg_msg *msg, const char *addr,
 	char *const *args);
 enum htg_verdict eng_mail(struct htg_msg *msg, const char *addr,

@@ -127,18 +127,19 @@ htg_msg_log(struct htg_msg *msg, enum htg_stage stage, enum htg_verdict verdict)
 
 	join_rules(msg, rules, sizeof(rules), reason, sizeof(reason));
 	log_sanitize(from, sizeof(from), msg->sender);
-	log_sanitize(to, sizeof(to), msg->rcpt);
+	log_sanitize(to, sizeof(to), msg->rcpt[0] ? msg->rcpt : msg->rcpt_judged);
 	log_sanitize(msgid, sizeof(msgid), msg->msgid);
 	log_sanitize(sasl, sizeof(sasl), msg->sasl_user);
 	log_sanitize(envid, sizeof(envid), htg_msg_envid(msg));
 	log_info("%s: action=%s stage=%s rule=%s from=<%s> to=<%s> stream=%s "
-		 "env=%s msgid=%s envid=%s sasl_user=%s size=%llu reason=\"%s\"",
+		 "env=%s msgid=%s envid=%s sasl_user=%s size=%llu%s reason=\"%s\"",
 		 msg->queue_id, htg_verdict_name(verdict), stage_name(stage),
 		 rules[0] ? rules : "-", from, to,
 		 msg->stream ? msg->stream->name : "-",
 		 msg->env ? msg->env->name : "-", msgid[0] ? msgid : "-",
 		 envid[0] ? envid : "-", sasl[0] ? sasl : "-",
-		 htg_msg_size(msg), reason[0] ? reason : "conforms");
+		 htg_msg_size(msg), (msg->flags & HTG_MSG_EGRESS) ? " role=egress" : "",
+		 reason[0] ? reason : "conforms");
 	for (i = 0; i < msg->nfindings; i++)
 		msg->findings[i].logged = 1;
 }

@@ -104,6 +104,11 @@ mimehdr_content_type(const char *value, struct mime_ctype *ct)
 		ct->has_charset = 1;
 		g_strlcpy(ct->charset, cs, sizeof(ct->charset));
 	}
+	if ((cs = g_mime_content_type_get_parameter(gct, "boundary")) != NULL
+	    && strlen(cs) < sizeof(ct->boundary))
+		g_strlcpy(ct->boundary, cs, sizeof(ct->boundary));
+	lower_copy(ct->report_type, sizeof(ct->report_type),
+		   g_mime_content_type_get_parameter(gct, "report-type"));
 	g_object_unref(gct);
 	if (ct->type[0] == 0 || ct->subtype[0] == 0)
 		return (-1);

@@ -19,8 +19,9 @@
  *	mailboxes in an address-list header (groups expanded), -1 when it
  *	does not parse, and copies the first mailbox's addr-spec.
  *	mimehdr_content_type() and mimehdr_disposition() return 0 and fill
- *	the struct (lower-case type, subtype, charset; disposition and
- *	filename), or -1 when the value does not parse.
+ *	the struct (lower-case type, subtype and report-type, the charset
+ *	and boundary as given; disposition and filename), or -1 when the
+ *	value does not parse.
  *	mimehdr_date_valid() returns 1 for a date GMime can read.
  *	mimehdr_message_id() returns 0 and the id without angle brackets
  *	for a well-formed "<left@right>" value, -1 otherwise.
@@ -37,12 +38,15 @@
 
 #define MIME_TOKEN_MAX	128
 #define MIME_FILENAME_MAX 256
+#define MIME_BOUNDARY_MAX 200		/* RFC 2046 allows 70 */
 
 struct mime_ctype {
 	char	type[MIME_TOKEN_MAX];
 	char	subtype[MIME_TOKEN_MAX];
 	char	charset[MIME_TOKEN_MAX];	/* "" when absent */
 	int	has_charset;
+	char	boundary[MIME_BOUNDARY_MAX];	/* "" when absent or too long */
+	char	report_type[MIME_TOKEN_MAX];	/* lower case, "" when absent */
 };
 
 struct mime_disp {

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <glib.h>
 #include <sqlite3.h>
 #include <openssl/evp.h>
 
@@ -40,7 +41,24 @@ static const char SCHEMA_SQL[] =
 	"CREATE INDEX IF NOT EXISTS decision_queue_id ON decision(queue_id);"
 	"CREATE INDEX IF NOT EXISTS decision_message_id ON decision(message_id);"
 	"CREATE INDEX IF NOT EXISTS decision_envid ON decision(envid);"
-	"CREATE INDEX IF NOT EXISTS decision_sender ON decision(sender);";
+	"CREATE INDEX IF NOT EXISTS decision_sender ON decision(sender);"
+	/* version 2: identifiers used towards HTG, claimed at egress */
+	"CREATE TABLE IF NOT EXISTS claim ("
+	" kind TEXT NOT NULL, id TEXT NOT NULL, time INTEGER NOT NULL,"
+	" holder TEXT NOT NULL, queue_id TEXT,"
+	" PRIMARY KEY (kind, id)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS claim_time ON claim(time);";
+
+/* From version 1: what was delivered counts as claimed (holder "v1"). */
+static const char MIGRATE_1_SQL[] =
+	"INSERT OR IGNORE INTO claim (kind, id, time, holder, queue_id)"
+	" SELECT 'msgid', message_id, max(time), 'v1', queue_id FROM decision"
+	" WHERE action IN ('accept','fix','warn') AND message_id IS NOT NULL"
+	" AND message_id <> '' GROUP BY message_id;"
+	"INSERT OR IGNORE INTO claim (kind, id, time, holder, queue_id)"
+	" SELECT 'envid', envid, max(time), 'v1', queue_id FROM decision"
+	" WHERE action IN ('accept','fix','warn') AND envid IS NOT NULL"
+	" AND envid <> '' GROUP BY envid;";
 
 static const char INSERT_SQL[] =
 	"INSERT INTO decision (time, host, queue_id, stage, action, rules,"
@@ -48,13 +66,14 @@ static const char INSERT_SQL[] =
 	" envid, size, body_sha256, reply, daemon)"
 	" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
-static const char SEEN_MSGID_SQL[] =
-	"SELECT 1 FROM decision WHERE message_id = ?"
-	" AND action IN ('accept','fix','warn') AND time >= ? LIMIT 1";
-static const char SEEN_ENVID_SQL[] =
-	"SELECT 1 FROM decision WHERE envid = ?"
-	" AND action IN ('accept','fix','warn') AND time >= ? LIMIT 1";
 static const char PURGE_SQL[] = "DELETE FROM decision WHERE time < ?";
+static const char PURGE_CLAIM_SQL[] = "DELETE FROM claim WHERE time < ?";
+static const char CLAIM_GET_SQL[] =
+	"SELECT holder FROM claim WHERE kind = ? AND id = ? AND time >= ?";
+static const char CLAIM_PUT_SQL[] =
+	"INSERT INTO claim (kind, id, time, holder, queue_id) VALUES (?,?,?,?,?)"
+	" ON CONFLICT (kind, id) DO UPDATE SET time = excluded.time,"
+	" holder = excluded.holder, queue_id = excluded.queue_id";
 static const char SENDER_SQL[] =
 	"SELECT sender FROM decision WHERE (message_id = ?1 OR envid = ?1)"
 	" AND action IN ('accept','fix','warn') AND sender IS NOT NULL"
@@ -63,10 +82,11 @@ static const char SENDER_SQL[] =
 struct record {
 	sqlite3 *db;
 	sqlite3_stmt *insert;
-	sqlite3_stmt *seen_msgid;
-	sqlite3_stmt *seen_envid;
 	sqlite3_stmt *purge;
 	sqlite3_stmt *sender_of;
+	sqlite3_stmt *purge_claim;
+	sqlite3_stmt *claim_get;
+	sqlite3_stmt *claim_put;
 	pthread_mutex_t lock;
 };
 
@@ -107,7 +127,10 @@ record_schema_try(sqlite3 *db, const char *path, char *err, size_t errlen)
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto dberr;
 	if (sqlite3_exec(db, SCHEMA_SQL, NULL, NULL, NULL) != SQLITE_OK
-	    || sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL) != SQLITE_OK
+	    || (version == 1
+		&& sqlite3_exec(db, MIGRATE_1_SQL, NULL, NULL, NULL) != SQLITE_OK)
+	    || sqlite3_exec(db, "PRAGMA user_version = " G_STRINGIFY(RECORD_SCHEMA_VERSION),
+			    NULL, NULL, NULL) != SQLITE_OK
 	    || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = sqlite3_errcode(db);
 		record_seterr(err, errlen, path, db);
@@ -161,10 +184,11 @@ record_open(const char *path, char *err, size_t errlen)
 	    || record_schema(rec->db, path, err, errlen) < 0)
 		goto fail;
 	if (sqlite3_prepare_v2(rec->db, INSERT_SQL, -1, &rec->insert, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v2(rec->db, SEEN_MSGID_SQL, -1, &rec->seen_msgid, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v2(rec->db, SEEN_ENVID_SQL, -1, &rec->seen_envid, NULL) != SQLITE_OK
 	    || sqlite3_prepare_v2(rec->db, PURGE_SQL, -1, &rec->purge, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v2(rec->db, SENDER_SQL, -1, &rec->sender_of, NULL) != SQLITE_OK) {
+	    || sqlite3_prepare_v2(rec->db, SENDER_SQL, -1, &rec->sender_of, NULL) != SQLITE_OK
+	    || sqlite3_prepare_v2(rec->db, PURGE_CLAIM_SQL, -1, &rec->purge_claim, NULL) != SQLITE_OK
+	    || sqlite3_prepare_v2(rec->db, CLAIM_GET_SQL, -1, &rec->claim_get, NULL) != SQLITE_OK
+	    || sqlite3_prepare_v2(rec->db, CLAIM_PUT_SQL, -1, &rec->claim_put, NULL) != SQLITE_OK) {
 		record_seterr(err, errlen, path, rec->db);
 		goto fail;
 	}
@@ -183,10 +207,11 @@ record_close(struct record *rec)
 	if (rec == NULL)
 		return;
 	sqlite3_finalize(rec->insert);
-	sqlite3_finalize(rec->seen_msgid);
-	sqlite3_finalize(rec->seen_envid);
 	sqlite3_finalize(rec->purge);
 	sqlite3_finalize(rec->sender_of);
+	sqlite3_finalize(rec->purge_claim);
+	sqlite3_finalize(rec->claim_get);
+	sqlite3_finalize(rec->claim_put);
 	sqlite3_close(rec->db);
 	pthread_mutex_destroy(&rec->lock);
 	free(rec);
@@ -243,40 +268,6 @@ record_write(struct record *rec, const struct record_entry *e,
 	return (rc == SQLITE_OK ? 0 : -1);
 }
 
-/* record_seen - a delivered (accept/fix/warn) row with this key in window? */
-static int
-record_seen(struct record *rec, sqlite3_stmt *st, const char *key,
-	    long window_seconds)
-{
-	int	rc;
-
-	if (key == NULL || *key == 0)
-		return (0);
-	pthread_mutex_lock(&rec->lock);
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (long long) time(NULL) - window_seconds);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	pthread_mutex_unlock(&rec->lock);
-	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
-}
-
-/* record_seen_msgid - HDR-MSGID: Message-ID already accepted in window */
-int
-record_seen_msgid(struct record *rec, const char *message_id,
-		  long window_seconds)
-{
-	return (record_seen(rec, rec->seen_msgid, message_id, window_seconds));
-}
-
-/* record_seen_envid - ENV-ENVID: ENVID already accepted in window */
-int
-record_seen_envid(struct record *rec, const char *envid, long window_seconds)
-{
-	return (record_seen(rec, rec->seen_envid, envid, window_seconds));
-}
-
 /* record_sender_of - sender of the delivered message with this ID */
 int
 record_sender_of(struct record *rec, const char *id, char *sender,
@@ -299,22 +290,152 @@ record_sender_of(struct record *rec, const char *id, char *sender,
 	return (rc == SQLITE_ROW ? found : rc == SQLITE_DONE ? 0 : -1);
 }
 
-/* record_purge - delete rows older than the given age; count or -1 */
+/* record_purge - delete rows and claims older than the age; count or -1 */
 long
 record_purge(struct record *rec, long older_than_seconds, char *err,
 	     size_t errlen)
 {
+	long long cutoff = (long long) time(NULL) - older_than_seconds;
 	long	n = -1;
 
 	pthread_mutex_lock(&rec->lock);
-	sqlite3_bind_int64(rec->purge, 1, (long long) time(NULL) - older_than_seconds);
-	if (sqlite3_step(rec->purge) == SQLITE_DONE)
+	sqlite3_bind_int64(rec->purge, 1, cutoff);
+	sqlite3_bind_int64(rec->purge_claim, 1, cutoff);
+	if (sqlite3_step(rec->purge) == SQLITE_DONE) {
 		n = (long) sqlite3_changes(rec->db);
-	else
+		if (sqlite3_step(rec->purge_claim) != SQLITE_DONE)
+			n = -1;
+	}
+	if (n < 0)
 		record_seterr(err, errlen, "record purge", rec->db);
 	sqlite3_reset(rec->purge);
+	sqlite3_reset(rec->purge_claim);
 	pthread_mutex_unlock(&rec->lock);
 	return (n);
+}
+
+/*
+ * claim_holder - the holder of a live claim of kind/id into buf; 1 found,
+ * 0 none (or expired), -1 database error.  Caller holds rec->lock.
+ */
+static int
+claim_holder(struct record *rec, const char *kind, const char *id,
+	     long long since, char *buf, size_t buflen)
+{
+	sqlite3_stmt *st = rec->claim_get;
+	const unsigned char *v;
+	int	rc;
+
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, since);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && buf != NULL) {
+		v = sqlite3_column_text(st, 0);
+		g_strlcpy(buf, v ? (const char *) v : "", buflen);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* claim_put - insert or take over one claim.  Caller holds rec->lock. */
+static int
+claim_put(struct record *rec, const char *kind, const char *id,
+	  const struct record_claim *c, long long now)
+{
+	sqlite3_stmt *st = rec->claim_put;
+	int	rc;
+
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_text(st, 4, c->holder, -1, SQLITE_TRANSIENT);
+	bind_text(st, 5, c->queue_id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* claim_ids - the (kind, id) pairs of a claim that are set */
+static int
+claim_ids(const struct record_claim *c, const char *kinds[2],
+	  const char *ids[2], int bits[2])
+{
+	int	n = 0;
+
+	if (c->message_id && *c->message_id) {
+		kinds[n] = "msgid", ids[n] = c->message_id;
+		bits[n++] = RECORD_DUP_MSGID;
+	}
+	if (c->envid && *c->envid) {
+		kinds[n] = "envid", ids[n] = c->envid;
+		bits[n++] = RECORD_DUP_ENVID;
+	}
+	return (n);
+}
+
+/* record_claimed - which identifiers someone claimed within the window */
+int
+record_claimed(struct record *rec, const struct record_claim *c)
+{
+	const char *kinds[2], *ids[2];
+	int	bits[2], n = claim_ids(c, kinds, ids, bits), i, r, dup = 0;
+	long long since = (long long) time(NULL) - c->window;
+
+	pthread_mutex_lock(&rec->lock);
+	for (i = 0; i < n && dup >= 0; i++) {
+		if ((r = claim_holder(rec, kinds[i], ids[i], since, NULL, 0)) < 0)
+			dup = -1;
+		else if (r == 1)
+			dup |= bits[i];
+	}
+	pthread_mutex_unlock(&rec->lock);
+	return (dup);
+}
+
+/* record_claim - claim every identifier of c at once, or none */
+int
+record_claim(struct record *rec, const struct record_claim *c, char *err,
+	     size_t errlen)
+{
+	const char *kinds[2], *ids[2];
+	int	bits[2], n = claim_ids(c, kinds, ids, bits), i, r, dup = 0;
+	long long now = (long long) time(NULL);
+	char	holder[RECORD_HOLDER_MAX];
+
+	if (n == 0)
+		return (0);
+	pthread_mutex_lock(&rec->lock);
+	/* IMMEDIATE: the write lock first, so check and insert are one step
+	 * for every thread and process sharing the file. */
+	if (sqlite3_exec(rec->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		record_seterr(err, errlen, "record claim", rec->db);
+		pthread_mutex_unlock(&rec->lock);
+		return (-1);
+	}
+	for (i = 0; i < n && dup >= 0; i++) {
+		r = claim_holder(rec, kinds[i], ids[i], now - c->window, holder,
+				 sizeof(holder));
+		if (r < 0)
+			dup = -1;
+		else if (r == 1 && strcmp(holder, c->holder) != 0)
+			dup |= bits[i];
+	}
+	for (i = 0; i < n && dup == 0; i++)
+		if (claim_put(rec, kinds[i], ids[i], c, now) < 0)
+			dup = -1;
+	if (dup < 0)
+		record_seterr(err, errlen, "record claim", rec->db);
+	if (sqlite3_exec(rec->db, dup == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL,
+			 NULL) != SQLITE_OK && dup == 0) {
+		record_seterr(err, errlen, "record claim commit", rec->db);
+		sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+		dup = -1;
+	}
+	pthread_mutex_unlock(&rec->lock);
+	return (dup);
 }
 
 /* record_hash_init - start a body SHA-256 */

@@ -260,25 +260,14 @@ recorder_write(const struct htg_msg *msg, const struct recorder_note *note,
 	return (record_write(rec, &e, err, errlen));
 }
 
-/* unique_one - one lookup; the verdict of the finding it adds */
+/* dup_finding - a HDR-MSGID or ENV-ENVID finding for a used identifier */
 static enum htg_verdict
-unique_one(struct htg_msg *msg, struct record *rec, enum htg_rule_id rule,
-	   const char *what, const char *id, char *err, size_t errlen)
+dup_finding(struct htg_msg *msg, enum htg_rule_id rule, const char *what,
+	    const char *id)
 {
 	const struct htg_cfg *cfg = htg_msg_cfg(msg);
-	long	window = cfg->record.unique_window * 86400L;
 	char	detail[HTG_DETAIL_MAX];
-	int	seen;
 
-	seen = rule == RULE_HDR_MSGID ? record_seen_msgid(rec, id, window)
-		: record_seen_envid(rec, id, window);
-	if (seen == 0)
-		return (HTG_CONTINUE);
-	if (seen < 0) {
-		snprintf(err, errlen, "%s lookup in the record failed", what);
-		return (htg_msg_add_finding(msg, RULE_INTERNAL, HTG_STAGE_EOM,
-			RECORDER_UNAVAILABLE));
-	}
 	snprintf(detail, sizeof(detail), "%s %s was already sent to HTG in "
 		 "the last %d days; it must be unique", what, id,
 		 cfg->record.unique_window);
@@ -296,29 +285,45 @@ stronger(enum htg_verdict a, enum htg_verdict b)
 		HTG_CONTINUE);
 }
 
-/* recorder_unique - HDR-MSGID and ENV-ENVID against the record */
+/* recorder_unique - HDR-MSGID and ENV-ENVID: check, or claim at egress */
 enum htg_verdict
-recorder_unique(struct htg_msg *msg, char *err, size_t errlen)
+recorder_unique(struct htg_msg *msg, const char *holder, char *err,
+		size_t errlen)
 {
 	const struct htg_cfg *cfg = htg_msg_cfg(msg);
-	char	id[RECORDER_ID_MAX];
+	char	msgid[RECORDER_ID_MAX], envid[RECORDER_ID_MAX];
+	struct record_claim c = {0};
 	struct record *rec;
 	enum htg_verdict v = HTG_CONTINUE;
+	int	dup;
 
 	if (!recorder_enabled(cfg) || !htg_msg_is_htg(msg)
 	    || cfg->record.unique_window == 0
 	    || cfg->record.duplicate_action == HTG_ACT_NONE)
 		return (HTG_CONTINUE);
+	/* An identifier htgate generated is new by construction. */
+	if (htg_msg_fix_msgid(msg) == NULL)
+		c.message_id = trim_id(msgid, sizeof(msgid), htg_msg_message_id(msg));
+	if (htg_msg_fix_envid(msg) == NULL)
+		c.envid = trim_id(envid, sizeof(envid), htg_msg_envid(msg));
+	if (c.message_id == NULL && c.envid == NULL)
+		return (HTG_CONTINUE);
 	if ((rec = recorder_get(cfg, err, errlen)) == NULL)
 		return (htg_msg_add_finding(msg, RULE_INTERNAL, HTG_STAGE_EOM,
 					    RECORDER_UNAVAILABLE));
-	if (htg_msg_fix_msgid(msg) == NULL
-	    && trim_id(id, sizeof(id), htg_msg_message_id(msg)) != NULL)
-		v = unique_one(msg, rec, RULE_HDR_MSGID, "Message-ID", id,
-			       err, errlen);
-	if (htg_msg_fix_envid(msg) == NULL
-	    && trim_id(id, sizeof(id), htg_msg_envid(msg)) != NULL)
-		v = stronger(v, unique_one(msg, rec, RULE_ENV_ENVID, "ENVID",
-					   id, err, errlen));
+	c.holder = holder;
+	c.queue_id = nonempty(htg_msg_queue_id(msg));
+	c.window = cfg->record.unique_window * 86400L;
+	dup = holder ? record_claim(rec, &c, err, errlen) : record_claimed(rec, &c);
+	if (dup < 0) {
+		if (err[0] == 0)
+			snprintf(err, errlen, "uniqueness lookup in the record failed");
+		return (htg_msg_add_finding(msg, RULE_INTERNAL, HTG_STAGE_EOM,
+					    RECORDER_UNAVAILABLE));
+	}
+	if (dup & RECORD_DUP_MSGID)
+		v = dup_finding(msg, RULE_HDR_MSGID, "Message-ID", c.message_id);
+	if (dup & RECORD_DUP_ENVID)
+		v = stronger(v, dup_finding(msg, RULE_ENV_ENVID, "ENVID", c.envid));
 	return (v);
 }

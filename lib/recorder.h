@@ -9,8 +9,8 @@
  *		size_t buflen);
  *	int	recorder_write(const struct htg_msg *msg,
  *		const struct recorder_note *note, char *err, size_t errlen);
- *	enum htg_verdict recorder_unique(struct htg_msg *msg, char *err,
- *		size_t errlen);
+ *	enum htg_verdict recorder_unique(struct htg_msg *msg,
+ *		const char *holder, char *err, size_t errlen);
  *	int	recorder_check(const struct htg_cfg *cfg, char *err,
  *		size_t errlen);
  *	int	recorder_sender_of(const struct htg_cfg *cfg, const char *id,
@@ -33,20 +33,24 @@
  *	it fixed a missing one), ENVID, size, the body's SHA-256 and the
  *	reply text, all taken from msg and note.
  *
- *	recorder_unique() is the end-of-message uniqueness check: for an
- *	HTG-bound message it asks the record whether its Message-ID
- *	(HDR-MSGID) or ENVID (ENV-ENVID) was already delivered within
- *	[record] unique_window days, and adds a finding with
- *	[record] duplicate_action for each one (htg_msg_add_finding_as).
+ *	recorder_unique() is the end-of-message uniqueness check of
+ *	HDR-MSGID and ENV-ENVID against the record's claims (record.h).
+ *	With holder NULL (ingress: the early refusal the sender sees) it
+ *	only asks whether the message's Message-ID or ENVID is already
+ *	used within [record] unique_window days.  With a holder (egress:
+ *	the message is about to be handed to the HTG transport) it claims
+ *	them atomically: of identical messages delivered at once exactly
+ *	one gets them, and the same queued message delivered again (the
+ *	holder is its identity) keeps them.  Each used identifier adds a
+ *	finding with [record] duplicate_action (htg_msg_add_finding_as).
  *	A Message-ID or ENVID that htgate generated is new by construction
  *	and is not looked up.  A database error adds an INTERNAL finding
  *	(tempfail) whose detail, which the sender reads, is only
  *	RECORDER_UNAVAILABLE; the reason (with the file name) goes into err
  *	for the adapter's log.  A message that could not be checked never
- *	passes.
- *	Returns the verdict of the findings it added (HTG_CONTINUE: none
- *	refuses).
- *
+ *	passes.  Returns the verdict of the findings it added (HTG_CONTINUE:
+ *	none refuses).
+
  *	Handles are opened on first use and kept per database path for the
  *	life of the process (a reload that names another file opens it
  *	next to the old one); a failed open is retried on the next call.
@@ -95,8 +99,8 @@ int	recorder_enabled(const struct htg_cfg *cfg);
 int	recorder_path(const struct htg_cfg *cfg, char *buf, size_t buflen);
 int	recorder_write(const struct htg_msg *msg,
 	const struct recorder_note *note, char *err, size_t errlen);
-enum htg_verdict recorder_unique(struct htg_msg *msg, char *err,
-	size_t errlen);
+enum htg_verdict recorder_unique(struct htg_msg *msg, const char *holder,
+	char *err, size_t errlen);
 int	recorder_check(const struct htg_cfg *cfg, char *err, size_t errlen);
 int	recorder_sender_of(const struct htg_cfg *cfg, const char *id,
 	char *sender, size_t senderlen, char *err, size_t errlen);

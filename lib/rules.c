@@ -3,11 +3,13 @@
  *	rules - the rule table: IDs, stages, default actions, reply texts
  * DESCRIPTION
  *	One row per rule of shared/htg-rules.md (Envelope, Header and Body
- *	tables) plus three of htgate's own: MIME-HEADER (a header that
+ *	tables) plus four of htgate's own: ENV-ADDRESS (an HTG address
+ *	written in a form Postfix rewrites, or a recipient at the egress
+ *	stage that is not an HTG address), MIME-HEADER (a header that
  *	decides the MIME reading is ambiguous or unparseable), LIMIT (a
  *	bound on peer input was exceeded) and INTERNAL (htgate itself
  *	failed: always a temporary failure).  doc/rules.md is the human
- *	version of this table; tests/unit/test_rules.c keeps them in step.
+ *	version of this table; tests/doc/check-rules-doc.sh keeps them in step.
  * OWNERSHIP
  *	Static, read-only.
  */
@@ -73,6 +75,11 @@ static const struct htg_rule rule_table[RULE_COUNT] = {
 		"Low-frequency interface: on average at most one message per minute.",
 		"Too many messages to HTG in a short time (%s); try again later.",
 		"Te veel berichten aan HTG in korte tijd (%s); probeer het later opnieuw."},
+	[RULE_ENV_ADDRESS] = {RULE_ENV_ADDRESS, "ENV-ADDRESS", HTG_STAGE_RCPT,
+		HTG_ACT_REJECT, 0, "550", "5.1.3", "htgate (MSA §5 Tabel 3)",
+		"An HTG recipient is written plainly as STREAM@domain; at egress every recipient is an HTG address.",
+		"Write the HTG address plainly as STREAM@htpoort.nl (%s).",
+		"Schrijf het HTG-adres zonder omwegen als BERICHTSOORT@htpoort.nl (%s)."},
 	[RULE_HDR_FROM] = {RULE_HDR_FROM, "HDR-FROM", HTG_STAGE_HEADER,
 		HTG_ACT_REJECT, 0, "550", "5.6.0", MSA5H,
 		"From: present, one address: the sender.",

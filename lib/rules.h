@@ -12,9 +12,13 @@
  *	Rules are data: one row per rule, with the stable ID of
  *	shared/htg-rules.md, the SMTP stage that can first decide it, its
  *	default action, whether htgate can fix it, the SMTP reply codes and
- *	the reply text in Dutch and English.  The checks themselves live in
- *	engine.c; the text here is what the sender reads.  A row's text is
- *	a printf format with exactly one %s: the detail of the finding.
+ *	the reply text in Dutch and English.  Rules are data (this table);
+ *	checks are code, run in a fixed order by the engine files
+ *	(engine_env.c for the envelope, engine_hdr.c for the header block,
+ *	engine.c for the body and end of message), each reporting through
+ *	the finding sink (engine_finding.c).  The text here is what the
+ *	sender reads.  A row's text is a printf format with exactly one %s:
+ *	the detail of the finding.
  * OWNERSHIP
  *	All results point into static read-only tables.
  * THREAD SAFETY
@@ -51,6 +55,7 @@ enum htg_rule_id {
 	RULE_ENV_AUTH,
 	RULE_ENV_SIZE,
 	RULE_ENV_RATE,
+	RULE_ENV_ADDRESS,		/* htgate: HTG address in a rewritten form */
 	RULE_HDR_FROM,
 	RULE_HDR_TO,
 	RULE_HDR_CC,

@@ -5,7 +5,8 @@
  *	#include "milter.h"
  *
  *	extern struct smfiDesc mlt_desc;
- *	int	mlt_settings_init(int force_nonsmtp, const char *fail_at);
+ *	int	mlt_settings_init(int force_nonsmtp, const char *force_route,
+ *		const char *fail_at);
  *	int	mlt_test_fail(enum mlt_point point);
  * DESCRIPTION
  *	Each callback pulls its data out of libmilter, calls the engine
@@ -27,6 +28,14 @@
  *	A message that is not HTG-bound is accepted (SMFIS_ACCEPT) from the
  *	first header on: by then every recipient is known, so a later HTG
  *	recipient (ENV-MIXED) cannot be missed.
+ *
+ *	Egress connections (milter.h, "Roles") judge every message with
+ *	HTG_MSG_EGRESS and the route's environment, and at end of message
+ *	claim its Message-ID and ENVID for good (recorder_unique with the
+ *	message's identity as holder); ingress connections only check that
+ *	they are not used yet, so a message that never reached the HTG
+ *	transport (refused or deferred later, at ingress or at egress) uses
+ *	nothing up.
  *
  *	Test hook: mlt_settings_init() reads the value of the environment
  *	variable HTGATE_TEST_FAIL_AT (connect, mail, rcpt, header, eoh,
@@ -60,6 +69,7 @@
 #define MLT_SKIP_STEPS	(SMFIP_NOHELO | SMFIP_NOUNKNOWN)
 
 static int mlt_force_nonsmtp;		/* -N: every connection is non-SMTP */
+static const char *mlt_force_route;	/* -E ENV: every connection egress */
 static enum mlt_point mlt_fail_at;	/* HTGATE_TEST_FAIL_AT */
 
 static const char *const mlt_point_names[] = {
@@ -75,11 +85,13 @@ static const char *const mlt_point_names[] = {
 
 /* mlt_settings_init - process-wide settings; -1 for a bad fail_at */
 int
-mlt_settings_init(int force_nonsmtp, const char *fail_at)
+mlt_settings_init(int force_nonsmtp, const char *force_route,
+		  const char *fail_at)
 {
 	size_t	i;
 
 	mlt_force_nonsmtp = force_nonsmtp;
+	mlt_force_route = force_route;
 	mlt_fail_at = MLT_AT_NONE;
 	if (fail_at == NULL || *fail_at == 0)
 		return (0);
@@ -120,6 +132,25 @@ is_nonsmtp(const char *hostname, const struct sockaddr *sa)
 			&& IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
 	}
 	return (0);
+}
+
+/*
+ * egress_route - the environment of an egress connection ("" for any),
+ * or NULL for an ingress one
+ */
+static const char *
+egress_route(SMFICTX *ctx)
+{
+	const char *dn = smfi_getsymval(ctx, "{daemon_name}");
+	size_t	n = strlen(MLT_EGRESS_PREFIX);
+
+	if (mlt_force_route != NULL)
+		return (mlt_force_route);
+	if (dn == NULL || strncmp(dn, MLT_EGRESS_PREFIX, n) != 0)
+		return (NULL);
+	if (dn[n] == 0)
+		return ("");
+	return (dn[n] == '-' ? dn + n + 1 : NULL);
 }
 
 /* HOOK - the test hook's internal error at this point, if chosen */
@@ -193,7 +224,8 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	struct mlt_conn *conn;
 
 	HOOK(ctx, NULL, MLT_AT_CONNECT, HTG_STAGE_CONNECT);
-	if ((conn = mlt_conn_new(is_nonsmtp(hostname, hostaddr))) == NULL)
+	if ((conn = mlt_conn_new(is_nonsmtp(hostname, hostaddr),
+				 egress_route(ctx))) == NULL)
 		return (mlt_reply_internal(ctx, NULL, HTG_STAGE_CONNECT,
 					   "out of memory"));
 	if (smfi_setpriv(ctx, conn) != MI_SUCCESS) {
@@ -204,6 +236,9 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	if (conn->nonsmtp)
 		log_debug("non-SMTP submission: envelope faults are decided "
 			  "at end of message");
+	if (conn->egress)
+		log_debug("egress connection for environment %s",
+			  conn->route[0] ? conn->route : "(any)");
 	return (SMFIS_CONTINUE);
 }
 
@@ -257,6 +292,8 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
 					   HTG_STAGE_HEADER, "header without a message"));
 	HOOK(ctx, conn, MLT_AT_HEADER, HTG_STAGE_HEADER);
+	if (conn->egress)
+		mlt_msg_header(conn, name, value, smfi_getsymval(ctx, "i"));
 	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER,
 				  htg_msg_header(conn->msg, name, value)));
 }
@@ -303,14 +340,15 @@ log_fix(struct mlt_conn *conn, const char *what, const char *arg1,
 		  log_sanitize(a2, sizeof(a2), arg2));
 }
 
-/* apply_fixes - Message-ID, ENVID and NOTIFY; NULL or what failed */
+/* apply_fixes - Message-ID, ENVID, NOTIFY, recipient; NULL or what failed */
 static const char *
 apply_fixes(SMFICTX *ctx, struct mlt_conn *conn)
 {
 	const char *msgid = htg_msg_fix_msgid(conn->msg);
 	const char *envid = htg_msg_fix_envid(conn->msg);
 	const char *notify = htg_msg_fix_notify(conn->msg);
-	char	args[MLT_PARAM_MAX + HTG_DETAIL_MAX];
+	const char *newrcpt = htg_msg_fix_rcpt(conn->msg), *rcpt = conn->rcpt;
+	char	args[MLT_PARAM_MAX + HTG_DETAIL_MAX], bracketed[MLT_ADDR_MAX];
 	int	n;
 
 	if (conn->truncated && (envid != NULL || notify != NULL))
@@ -332,10 +370,16 @@ apply_fixes(SMFICTX *ctx, struct mlt_conn *conn)
 	if (notify != NULL) {
 		if (conn->rcpt[0] == 0)
 			return ("no recipient for the NOTIFY fix");
+		if (newrcpt != NULL) {
+			n = snprintf(bracketed, sizeof(bracketed), "<%s>", newrcpt);
+			if (n < 0 || (size_t) n >= sizeof(bracketed))
+				return ("recipient too long to rewrite");
+			rcpt = bracketed;
+		}
 		if (smfi_delrcpt(ctx, conn->rcpt) != MI_SUCCESS
-		    || smfi_addrcpt_par(ctx, conn->rcpt, (char *) notify) != MI_SUCCESS)
-			return ("smfi_delrcpt/smfi_addrcpt_par(NOTIFY) failed");
-		log_fix(conn, "delrcpt+addrcpt_par", conn->rcpt, notify);
+		    || smfi_addrcpt_par(ctx, (char *) rcpt, (char *) notify) != MI_SUCCESS)
+			return ("smfi_delrcpt/smfi_addrcpt_par failed");
+		log_fix(conn, "delrcpt+addrcpt_par", rcpt, notify);
 	}
 	return (NULL);
 }
@@ -355,11 +399,15 @@ mlfi_eom(SMFICTX *ctx)
 	set_queue_id(ctx, conn);
 	mlt_msg_body_end(conn);
 	HOOK(ctx, conn, MLT_AT_EOM, HTG_STAGE_EOM);
+	if (conn->egress && conn->holder[0] == 0)
+		return (mlt_reply_internal(ctx, conn, HTG_STAGE_EOM,
+					   "no identity for the message"));
 	v = htg_msg_eom(conn->msg);
-	/* HDR-MSGID, ENV-ENVID: unique within the record's window */
+	/* HDR-MSGID, ENV-ENVID: unique; claimed for good at egress */
 	err[0] = 0;
 	if (v == HTG_ACCEPT && htg_msg_is_htg(conn->msg)
-	    && (u = recorder_unique(conn->msg, err, sizeof(err))) != HTG_CONTINUE)
+	    && (u = recorder_unique(conn->msg, conn->egress ? conn->holder : NULL,
+				    err, sizeof(err))) != HTG_CONTINUE)
 		v = u;
 	if (err[0])
 		log_err("%s: decision record: %s", htg_msg_queue_id(conn->msg),

@@ -4,11 +4,13 @@
  * SYNOPSIS
  *	#include "milter.h"
  *
- *	struct mlt_conn *mlt_conn_new(int nonsmtp);
+ *	struct mlt_conn *mlt_conn_new(int nonsmtp, const char *route);
  *	void	mlt_conn_free(struct mlt_conn *conn);
  *	int	mlt_msg_start(struct mlt_conn *conn, char **argv);
  *	void	mlt_msg_reset(struct mlt_conn *conn);
  *	void	mlt_msg_note_rcpt(struct mlt_conn *conn, const char *rcpt);
+ *	void	mlt_msg_header(struct mlt_conn *conn, const char *name,
+ *		const char *value, const char *queue_id);
  *	void	mlt_msg_body(struct mlt_conn *conn, const void *buf, size_t len);
  *	void	mlt_msg_body_end(struct mlt_conn *conn);
  *	void	mlt_msg_rcpt_judged(struct mlt_conn *conn, const char *rcpt);
@@ -26,6 +28,9 @@
  *	hash		mlt_msg_start		mlt_msg_body_end (xxfi_eom)
  *						or mlt_msg_reset
  *	sha256		mlt_msg_body_end	(fixed array, cleared on reset)
+ *	holder_hash	mlt_msg_start (egress)	mlt_msg_body_end (xxfi_eom)
+ *						or mlt_msg_reset
+ *	holder		mlt_msg_body_end	(fixed array, cleared on reset)
  *
  *	The configuration snapshot is pinned per message (at MAIL), so a
  *	SIGHUP reload applies to the next message of a long SMTP session
@@ -42,6 +47,17 @@
  *	When [record] is enabled, mlt_msg_body() feeds the body SHA-256
  *	of the decision record and mlt_msg_body_end() finishes it into
  *	conn->sha256.
+ *
+ *	At egress the message's identity for the uniqueness claim
+ *	(recorder_unique) is the SHA-256 of its envelope (sender, each
+ *	recipient) and every header field as delivered, except the
+ *	Received: header the egress smtpd itself adds (the one naming this
+ *	transaction's queue ID).  The same queued message delivered again
+ *	(a retry after a temporary failure) has the same identity; two
+ *	copies of a message queued separately differ at least in the
+ *	Received: header the relay added when it queued each, and two
+ *	deliveries of one message to different HTG recipients differ in
+ *	the envelope.
  * ERRORS
  *	mlt_conn_new() returns NULL and mlt_msg_start() -1 when memory or
  *	the configuration is missing; the caller answers tempfail.
@@ -63,14 +79,17 @@
 #include "milter.h"
 #include "recorder.h"
 
-/* mlt_conn_new - context for a new connection, NULL on failure */
+/* mlt_conn_new - context for a new connection (route: egress), or NULL */
 struct mlt_conn *
-mlt_conn_new(int nonsmtp)
+mlt_conn_new(int nonsmtp, const char *route)
 {
 	struct mlt_conn *conn = g_try_new0(struct mlt_conn, 1);
 
-	if (conn != NULL)
-		conn->nonsmtp = nonsmtp;
+	if (conn == NULL)
+		return (NULL);
+	conn->nonsmtp = nonsmtp && route == NULL;
+	conn->egress = route != NULL;
+	g_strlcpy(conn->route, route ? route : "", sizeof(conn->route));
 	return (conn);
 }
 
@@ -88,7 +107,9 @@ mlt_msg_reset(struct mlt_conn *conn)
 	mlt_msg_body_end(conn);
 	conn->sender[0] = conn->ret[0] = conn->rcpt[0] = 0;
 	conn->sasl[0] = conn->sha256[0] = conn->last_rcpt[0] = 0;
+	conn->holder[0] = 0;
 	conn->truncated = 0;
+	conn->nheaders = 0;
 }
 
 /* mlt_conn_free - release a connection (NULL is fine) */
@@ -99,6 +120,16 @@ mlt_conn_free(struct mlt_conn *conn)
 		return;
 	mlt_msg_reset(conn);
 	g_free(conn);
+}
+
+/* holder_add - one "name: value" line of the egress identity */
+static void
+holder_add(struct mlt_conn *conn, const char *name, const char *value)
+{
+	record_hash_update(&conn->holder_hash, name, strlen(name));
+	record_hash_update(&conn->holder_hash, ": ", 2);
+	record_hash_update(&conn->holder_hash, value, strlen(value));
+	record_hash_update(&conn->holder_hash, "\n", 1);
 }
 
 /* keep - bounded copy that remembers truncation */
@@ -115,19 +146,30 @@ mlt_msg_start(struct mlt_conn *conn, char **argv)
 {
 	char  **a;
 
+	const struct htg_env *route = NULL;
+
 	mlt_msg_reset(conn);
 	if ((conn->cfg = cfg_current_get()) == NULL)
 		return (-1);
+	if (conn->route[0] && (route = cfg_env_by_name(conn->cfg,
+						       conn->route)) == NULL)
+		return (-1);		/* an egress for an unknown environment */
 	conn->msg = htg_msg_new(conn->cfg,
-				conn->nonsmtp ? HTG_MSG_DEFER_ENVELOPE : 0);
+				(conn->nonsmtp ? HTG_MSG_DEFER_ENVELOPE : 0)
+				| (conn->egress ? HTG_MSG_EGRESS : 0));
 	if (conn->msg == NULL)
 		return (-1);
+	htg_msg_set_route(conn->msg, route);
 	keep(conn, conn->sender, sizeof(conn->sender), argv ? argv[0] : "");
 	for (a = argv ? argv + 1 : NULL; a && *a; a++)
 		if (strncasecmp(*a, "RET=", 4) == 0)
 			keep(conn, conn->ret, sizeof(conn->ret), *a);
 	if (recorder_enabled(conn->cfg))
 		record_hash_init(&conn->hash);
+	if (conn->egress) {
+		record_hash_init(&conn->holder_hash);
+		holder_add(conn, "MAIL", conn->sender);
+	}
 	return (0);
 }
 
@@ -151,18 +193,43 @@ mlt_msg_body(struct mlt_conn *conn, const void *buf, size_t len)
 	record_hash_update(&conn->hash, buf, len);
 }
 
-/* mlt_msg_body_end - finish the SHA-256 into conn->sha256 (once) */
+/*
+ * mlt_msg_header - one header into the egress identity, except the
+ * Received: header of the egress smtpd itself (Postfix passes its own
+ * Received: header first; it names this transaction's queue ID)
+ */
+void
+mlt_msg_header(struct mlt_conn *conn, const char *name, const char *value,
+	       const char *queue_id)
+{
+	char	id[64];
+
+	if (!conn->egress)
+		return;
+	if (conn->nheaders++ == 0 && strcasecmp(name, "Received") == 0
+	    && queue_id != NULL && *queue_id
+	    && (size_t) snprintf(id, sizeof(id), " id %s", queue_id) < sizeof(id)
+	    && strstr(value, id) != NULL)
+		return;
+	holder_add(conn, name, value);
+}
+
+/* mlt_msg_body_end - finish the SHA-256s into sha256 and holder (once) */
 void
 mlt_msg_body_end(struct mlt_conn *conn)
 {
 	if (conn->hash.ctx != NULL)
 		record_hash_final(&conn->hash, conn->sha256);
+	if (conn->holder_hash.ctx != NULL)
+		record_hash_final(&conn->holder_hash, conn->holder);
 }
 
 /* mlt_msg_note_rcpt - keep the first HTG recipient as sent */
 void
 mlt_msg_note_rcpt(struct mlt_conn *conn, const char *rcpt)
 {
+	if (conn->egress)
+		holder_add(conn, "RCPT", rcpt);
 	if (conn->rcpt[0] == 0 && conn->msg && htg_msg_is_htg(conn->msg))
 		keep(conn, conn->rcpt, sizeof(conn->rcpt), rcpt);
 }

@@ -2,7 +2,8 @@
  * NAME
  *	htgate-milter - Postfix milter that enforces the HTG interface rules
  * SYNOPSIS
- *	htgate-milter [-fhlNnv] [-c FILE] [-p SOCKET] [-P PIDFILE] [-u USER]
+ *	htgate-milter [-fhlNnv] [-c FILE] [-E ENV] [-p SOCKET] [-P PIDFILE]
+ *		[-u USER]
  * DESCRIPTION
  *	The process around the callbacks: options, the configuration
  *	(loaded and validated before anything else; -n only checks it),
@@ -10,13 +11,19 @@
  *	and smfi_main().  See htgate-milter(8).
  *
  *	Signals: libmilter starts its own signal thread that waits for
- *	SIGHUP, SIGTERM and SIGINT and stops the milter on any of them.
- *	To keep SIGHUP for a reload, smfi_main() runs in a thread of its
- *	own and the main thread waits for those signals with sigwait();
- *	Linux hands a process-directed signal to the main thread when it
- *	does not block it, and a thread in sigwait() does not.  SIGHUP loads
- *	the configuration again and swaps it in with cfg_current_set() only
- *	if it is valid; SIGTERM and SIGINT call smfi_stop().
+ *	SIGHUP, SIGTERM and SIGINT (sigwait) and stops the milter on any of
+ *	them, while every thread libmilter creates blocks them.  To keep
+ *	SIGHUP for a reload, the main thread never blocks the three: it
+ *	catches them with a handler (SA_NODEFER: not even blocked while the
+ *	handler runs) that only writes the signal number into a pipe, and
+ *	its loop reads the pipe.  Linux delivers a process-directed signal
+ *	to the main thread whenever that thread does not block it and has
+ *	none pending; a second signal of the same kind while one is pending
+ *	is merged with it.  So no SIGHUP ever reaches libmilter's thread,
+ *	however close two of them come (tests/milter/hup.sh sends hundreds
+ *	of pairs).  SIGHUP loads the configuration again and swaps it in
+ *	with cfg_current_set() only if it is valid; SIGTERM and SIGINT stop
+ *	the milter.
  * DIAGNOSTICS
  *	Exit 0 after a clean stop or a good -n check; 1 for a bad
  *	configuration ("FILE:LINE: reason"), bad usage or a start-up error.
@@ -26,7 +33,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -53,8 +62,7 @@
 #define SYSCONFDIR	"/etc"
 #endif
 #define MLT_DEFAULT_CONF	SYSCONFDIR "/htgate/htgate.conf"
-#define MLT_DEFAULT_SOCKET	"unix:/run/htgate/milter.sock"
-#define MLT_ERR_MAX		1024
+#define MLT_DEFAULT_SOCKET	"unix:/var/spool/postfix/htgate/milter.sock"
 
 struct mlt_opts {
 	const char *conf;
@@ -66,6 +74,7 @@ struct mlt_opts {
 	int	verbose;
 	int	to_stderr;
 	int	nonsmtp;
+	const char *route;		/* -E: every connection egress */
 };
 
 static struct mlt_opts opts;
@@ -91,8 +100,8 @@ die(const char *fmt, ...)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: htgate-milter [-fhlNnv] [-c FILE] [-p SOCKET] "
-		"[-P PIDFILE] [-u USER]\n");
+	fprintf(stderr, "usage: htgate-milter [-fhlNnv] [-c FILE] [-E ENV] "
+		"[-p SOCKET] [-P PIDFILE] [-u USER]\n");
 	exit(1);
 }
 
@@ -104,10 +113,13 @@ parse_opts(int argc, char **argv)
 
 	opts.conf = MLT_DEFAULT_CONF;
 	opts.socket = MLT_DEFAULT_SOCKET;
-	while ((ch = getopt(argc, argv, "c:fhlNnP:p:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:E:fhlNnP:p:u:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			opts.conf = optarg;
+			break;
+		case 'E':
+			opts.route = optarg;
 			break;
 		case 'f':
 			opts.foreground = 1;
@@ -178,7 +190,7 @@ open_socket(const struct passwd *pw)
 		die("smfi_register failed");
 	if (smfi_setconn((char *) opts.socket) != MI_SUCCESS)
 		die("bad socket specification: %s", opts.socket);
-	old = umask(007);		/* Postfix connects through the group */
+	old = umask(0117);		/* 0660: Postfix connects through the group */
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		die("cannot open the milter socket %s", opts.socket);
 	umask(old);
@@ -307,32 +319,96 @@ stop_quickly(void)
 	pthread_join(tid, NULL);
 }
 
-/* serve - run the milter thread and handle signals until stopped */
-static int
-serve(void)
+static int signal_pipe[2] = {-1, -1};	/* handler -> main loop */
+
+/* on_signal - async-signal-safe: hand the signal to the main loop */
+static void
+on_signal(int sig)
 {
+	unsigned char b = (unsigned char) sig;
+	int	saved = errno;
+
+	if (write(signal_pipe[1], &b, 1) < 0)	/* full pipe: merged */
+		b = 0;
+	errno = saved;
+}
+
+/* catch_signals - the handler for HUP, TERM and INT in this thread */
+static void
+catch_signals(void)
+{
+	static const int sigs[] = {SIGHUP, SIGTERM, SIGINT};
+	struct sigaction sa;
 	sigset_t set;
+	size_t	i;
+
+	if (pipe(signal_pipe) < 0
+	    || fcntl(signal_pipe[0], F_SETFL, O_NONBLOCK) < 0
+	    || fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK) < 0
+	    || fcntl(signal_pipe[0], F_SETFD, FD_CLOEXEC) < 0
+	    || fcntl(signal_pipe[1], F_SETFD, FD_CLOEXEC) < 0)
+		die("signal pipe: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			die("sigaction: %s", strerror(errno));
+		sigaddset(&set, sigs[i]);
+	}
+	if (pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0)
+		die("pthread_sigmask failed");
+}
+
+/* next_signal - wait for the next signal from the pipe */
+static int
+next_signal(void)
+{
+	struct pollfd pfd = {.fd = signal_pipe[0], .events = POLLIN};
+	unsigned char b;
+
+	for (;;) {
+		if (read(signal_pipe[0], &b, 1) == 1)
+			return (b);
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+	}
+}
+
+/* start_milter_thread - smfi_main() in a thread that blocks our signals */
+static pthread_t
+start_milter_thread(void)
+{
+	sigset_t set, old;
 	pthread_t tid;
-	int	sig;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+	if (pthread_sigmask(SIG_BLOCK, &set, &old) != 0)
 		die("pthread_sigmask failed");
-	main_thread = pthread_self();
 	if (pthread_create(&tid, NULL, run_milter, NULL) != 0)
 		die("cannot start the milter thread");
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			reload();
-			continue;
-		}
-		break;
-	}
+	if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0)
+		die("pthread_sigmask failed");
+	return (tid);
+}
+
+/* serve - run the milter thread and handle signals until stopped */
+static int
+serve(void)
+{
+	pthread_t tid;
+	int	sig;
+
+	main_thread = pthread_self();
+	catch_signals();
+	tid = start_milter_thread();
+	while ((sig = next_signal()) == SIGHUP)
+		reload();
 	log_info("stopping on signal %d", sig);
 	stop_quickly();
 	pthread_join(tid, NULL);
@@ -364,7 +440,11 @@ main(int argc, char **argv)
 	}
 	log_set_verbose(opts.verbose || cfg->log_verbose);
 	mimehdr_init();			/* GMime, before any thread */
-	if (mlt_settings_init(opts.nonsmtp, getenv("HTGATE_TEST_FAIL_AT")) < 0)
+	if (opts.route != NULL && *opts.route
+	    && cfg_env_by_name(cfg, opts.route) == NULL)
+		die("-E %s: no such environment in %s", opts.route, opts.conf);
+	if (mlt_settings_init(opts.nonsmtp, opts.route,
+			      getenv("HTGATE_TEST_FAIL_AT")) < 0)
 		die("HTGATE_TEST_FAIL_AT: unknown callback name");
 	if (getenv("HTGATE_TEST_FAIL_AT") != NULL)
 		log_warn("test hook active: HTGATE_TEST_FAIL_AT=%s",
@@ -386,8 +466,10 @@ main(int argc, char **argv)
 		log_err("decision record: %s; HTG mail is deferred until it "
 			"can be written", err);
 	cfg_current_set(cfg);
-	log_info("starting: config %s, socket %s%s", opts.conf, opts.socket,
-		 opts.nonsmtp ? ", every connection non-SMTP (-N)" : "");
+	log_info("starting: config %s, socket %s%s%s%s", opts.conf, opts.socket,
+		 opts.nonsmtp ? ", every connection non-SMTP (-N)" : "",
+		 opts.route ? ", every connection egress for " : "",
+		 opts.route ? (*opts.route ? opts.route : "any environment") : "");
 	rc = serve();
 	cfg_current_set(NULL);
 	recorder_shutdown();

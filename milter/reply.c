@@ -45,7 +45,6 @@
 #include "milter.h"
 #include "recorder.h"
 
-#define MLT_ERR_MAX		512	/* a record error */
 #define MLT_INTERNAL_CODE	"451"
 #define MLT_INTERNAL_XCODE	"4.3.0"
 #define MLT_INTERNAL_TEXT	"[HTG INTERNAL] htgate could not check this " \
@@ -93,7 +92,8 @@ record(struct mlt_conn *conn, enum htg_stage stage, enum htg_verdict v,
        const struct htg_reply *r, char *err, size_t errlen)
 {
 	struct recorder_note note = {
-		.daemon = "milter", .stage = stage, .verdict = v,
+		.daemon = conn->egress ? "egress" : "milter",
+		.stage = stage, .verdict = v,
 		.sasl_user = conn->sasl, .body_sha256 = conn->sha256,
 		.size = -1, .reply = r,
 		.recipient = stage == HTG_STAGE_RCPT ? conn->last_rcpt : NULL,

@@ -481,7 +481,9 @@ recount(struct htg_msg *msg, const struct pol_req *req, const char *state)
 	long	n = v ? strtol(v, NULL, 10) : 0;
 	char	detail[HTG_DETAIL_MAX];
 
-	if (!htg_msg_is_htg(msg) || n <= 1)
+	/* Only recipients Postfix took without asking us are news: the
+	 * engine judged (and counted) every one it saw at RCPT. */
+	if (!htg_msg_is_htg(msg) || n <= 1 || n <= htg_msg_recipient_count(msg))
 		return (HTG_CONTINUE);
 	snprintf(detail, sizeof(detail), "%ld recipients at %s", n, state);
 	return (htg_msg_add_finding(msg, RULE_ENV_ONE_RCPT, HTG_STAGE_RCPT,

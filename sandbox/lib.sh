@@ -18,12 +18,20 @@
 #	a private Dovecot, one recipient per message, DSN) that hands what
 #	it accepts over LMTP to smtp-sink(1), which dumps every transaction
 #	with its envelope (MAIL/RCPT arguments: ENVID, NOTIFY, ORCPT) into
-#	$SB_TMP/standin/arrived/.  The relay is a second private Postfix with
-#	htgate-milter (smtpd_milters and non_smtpd_milters), htgate-policyd
-#	(check_policy_service) and routing to the stand-in: taken from
-#	htgate-config(8) when it is built, otherwise from hand-written lines
-#	doing the same.  Mail for other domains (bounces) is kept in
-#	$SB_TMP/relay/mail/.
+#	$SB_TMP/standin/arrived/.  The relay is a second private Postfix,
+#	set up from Debian's stock master.cf (smtpd, cleanup, pickup and the
+#	smtp client chrooted in its queue directory, as Debian ships them)
+#	plus exactly what htgate-config(8) generates: htgate-milter in
+#	smtpd_milters and non_smtpd_milters, htgate-policyd, and the routing
+#	of HTG mail through the egress stage (a loopback smtpd on
+#	relay port + 100 for production, + 101 for preprod, where the
+#	milter judges the final envelope) to the stand-in.  The daemons
+#	listen in the relay's queue directory (htgate/milter.sock,
+#	htgate/policy.sock), where chrooted and unchrooted Postfix processes
+#	both find them.  A failing htgate-config fails the setup.  Mail for
+#	other domains (bounces) is kept in $SB_TMP/relay/mail/; the address
+#	customs@example.com is an alias (virtual_alias_maps) of
+#	AGS@msa-smtp.htpoort.nl, which only the egress stage can judge.
 #
 #	sb_init installs an EXIT trap that stops everything the functions
 #	started (only those processes, by pid or by their private config)
@@ -84,6 +92,7 @@ sb_init()
 	SB_BUILD=$(cd "$1" && pwd) || sb_die "no build directory $1"
 	SB_PORT_STANDIN=$2
 	SB_PORT_RELAY=$3
+	SB_PORT_EGRESS=$(($3 + 100))
 	SB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 	SB_MILTER=$SB_BUILD/milter/htgate-milter
 	SB_POLICYD=$SB_BUILD/policy/htgate-policyd
@@ -372,10 +381,12 @@ sb_fetch_conf()
 	' "$SB_HTGATE_CONF" >"$SB_FETCH_CONF"
 }
 
-# sb_postfix_new - create a private Postfix instance NAME on PORT
+# sb_postfix_new - create a private Postfix instance NAME on PORT; with
+# CHROOT=keep the chroot column stays as Debian ships it (the queue
+# directory gets the etc/ files Debian's init script copies there)
 sb_postfix_new()
 {
-	local name=$1 port=$2 host=$3 d=$SB_TMP/$1
+	local name=$1 port=$2 host=$3 chroot=${4:-off} d=$SB_TMP/$1 f
 	mkdir -p "$d/etc" "$d/queue" "$d/data"
 	chown postfix "$d/data"
 	cp /usr/share/postfix/master.cf.dist "$d/etc/master.cf"
@@ -400,10 +411,17 @@ maillog_file_prefixes = $SB_TMP
 smtp_host_lookup = native
 smtp_dns_support_level = disabled
 EOF
-	# No chroot (sockets live in $SB_TMP); the SMTP service on PORT.
-	postconf -c "$d/etc" -F '*/*/chroot = n'
+	if [ "$chroot" = keep ]; then
+		mkdir -p "$d/queue/etc"
+		for f in localtime hosts resolv.conf nsswitch.conf services host.conf; do
+			[ -f "/etc/$f" ] && cp "/etc/$f" "$d/queue/etc/"
+		done
+	else
+		postconf -c "$d/etc" -F '*/*/chroot = n'
+	fi
+	# The SMTP service on PORT.
 	postconf -c "$d/etc" -MX smtp/inet
-	postconf -c "$d/etc" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - n - - smtpd"
+	postconf -c "$d/etc" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - $([ "$chroot" = keep ] && echo y || echo n) - - smtpd"
 	SB_POSTFIX_DIRS="$SB_POSTFIX_DIRS $d"
 }
 
@@ -489,6 +507,11 @@ sb_write_htgate_conf()
 	awk -v port="$SB_PORT_STANDIN" -v ca="$SB_CA" -v pw="$SB_PWFILE" \
 	    -v state="$SB_TMP/state" '
 		/^\[/ { sect = $0 }
+		sect == "[environment production]" && /^smtp_host[ \t]*=/ {
+			print "smtp_host = 127.0.0.1"
+			print "tls_name = msa-smtp.htpoort.nl"
+			next
+		}
 		sect == "[environment production]" && /^smtp_port[ \t]*=/ {
 			print "smtp_port = " port
 			print "ca_file = " ca
@@ -508,12 +531,22 @@ sb_write_htgate_conf()
 	    sb_die "conf/htgate.conf: no password_file line in [account example]"
 }
 
+# sb_socket_dir - where the daemons listen: htgate/ in the relay's queue
+# directory (Postfix names the sockets unix:htgate/NAME.sock)
+sb_socket_dir()
+{
+	SB_SOCKET_DIR=$SB_TMP/relay/queue/htgate
+	mkdir -p "$SB_SOCKET_DIR"
+	chmod 755 "$SB_TMP/relay" "$SB_TMP/relay/queue" "$SB_SOCKET_DIR"
+}
+
 # sb_start_daemon PROGRAM SOCKET LOG - an htgate daemon in the foreground
 # on unix:SOCKET with the sandbox's htgate.conf; its pid in SB_LAST_PID
 sb_start_daemon()
 {
 	local prog=$1 sock=$2 log=$3
 	[ -x "$prog" ] || sb_die "$prog not built"
+	sb_socket_dir
 	rm -f "$sock"
 	"$prog" -c "$SB_HTGATE_CONF" -p "unix:$sock" -f -l </dev/null >>"$log" 2>&1 &
 	SB_LAST_PID=$!
@@ -528,7 +561,7 @@ sb_start_daemon()
 sb_stop_daemon()
 {
 	local i
-	kill "$1" 2>/dev/null
+	kill "$1" 2>/dev/null || true
 	for i in $(seq 1 50); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
@@ -539,7 +572,7 @@ sb_stop_daemon()
 # sb_start_milter - htgate-milter on a unix socket in the temp dir
 sb_start_milter()
 {
-	SB_MILTER_SOCKET=$SB_TMP/milter.sock
+	SB_MILTER_SOCKET=$SB_TMP/relay/queue/htgate/milter.sock
 	sb_start_daemon "$SB_MILTER" "$SB_MILTER_SOCKET" "$SB_TMP/milter.log"
 	SB_MILTER_PID=$SB_LAST_PID
 }
@@ -553,7 +586,7 @@ sb_stop_milter()
 # sb_start_policyd - htgate-policyd on a unix socket in the temp dir
 sb_start_policyd()
 {
-	SB_POLICY_SOCKET=$SB_TMP/policy.sock
+	SB_POLICY_SOCKET=$SB_TMP/relay/queue/htgate/policy.sock
 	sb_start_daemon "$SB_POLICYD" "$SB_POLICY_SOCKET" "$SB_TMP/policyd.log"
 	SB_POLICYD_PID=$SB_LAST_PID
 }
@@ -576,111 +609,63 @@ sb_relay_bounces()
 	ls "$SB_TMP"/relay/mail/local/new/* 2>/dev/null || true
 }
 
-# sb_relay_routing_handwritten - routing to the stand-in without htgate-config
-sb_relay_routing_handwritten()
-{
-	local e=$SB_TMP/relay/etc nexthop="[127.0.0.1]:$SB_PORT_STANDIN"
-	printf '%s\n' \
-	    '/^([^@]+)@htpoort\.nl$/ ${1}@msa-smtp.htpoort.nl' \
-	    '/^([^@]+)@preprod\.htpoort\.nl$/ ${1}@msa-smtp.preprod.htpoort.nl' \
-	    >"$e/htg_recipient_canonical"
-	printf '%s htg:%s\n' msa-smtp.htpoort.nl "$nexthop" >"$e/htg_transport"
-	(umask 077
-	 printf '%s %s:%s\n' "@example.com" "$SB_MAILBOX" "$(cat "$SB_PWFILE")" \
-	     >"$e/htg_sasl_passwd")
-	printf '@example.com %s\n' "$nexthop" >"$e/htg_sender_relay"
-	cat >>"$e/main.cf" <<EOF
-# Routing to HTG (hand-written; htgate-config(8) generates the same).
-recipient_canonical_maps = regexp:$e/htg_recipient_canonical
-recipient_canonical_classes = envelope_recipient
-transport_maps = texthash:$e/htg_transport
-htg_destination_concurrency_limit = 1
-EOF
-	postconf -c "$e" -M "htg/unix=htg unix - - n - - smtp"
-	postconf -c "$e" -P \
-	    "htg/unix/smtp_tls_security_level=secure" \
-	    "htg/unix/smtp_tls_CAfile=$SB_CA" \
-	    "htg/unix/smtp_tls_secure_cert_match=$SB_CERTNAME" \
-	    "htg/unix/smtp_tls_servername=$SB_CERTNAME" \
-	    "htg/unix/smtp_tls_mandatory_protocols=>=TLSv1.3" \
-	    "htg/unix/smtp_tls_protocols=>=TLSv1.3" \
-	    "htg/unix/smtp_tls_loglevel=1" \
-	    "htg/unix/smtp_sasl_auth_enable=yes" \
-	    "htg/unix/smtp_sender_dependent_authentication=yes" \
-	    "htg/unix/smtp_sasl_password_maps=texthash:$e/htg_sasl_passwd" \
-	    "htg/unix/smtp_sasl_mechanism_filter=plain,login" \
-	    "htg/unix/smtp_sasl_security_options=noanonymous" \
-	    "htg/unix/smtp_sasl_tls_security_options=noanonymous"
-	SB_ROUTING=hand-written
-}
-
-# sb_relay_routing_generated - routing from htgate-config's output
-sb_relay_routing_generated()
+# sb_relay_routing - htgate-config's Postfix configuration for the relay
+sb_relay_routing()
 {
 	local e=$SB_TMP/relay/etc g=$SB_TMP/relay/htgate-config
+	[ -x "$SB_CONFIG" ] || sb_die "$SB_CONFIG not built"
 	mkdir -p "$g"
 	"$SB_CONFIG" -c "$SB_HTGATE_CONF" postfix -o "$g" \
-	    --milter-socket "unix:$SB_MILTER_SOCKET" \
-	    --policy-socket "unix:$SB_POLICY_SOCKET" \
-	    --rate-delay 0s >"$g.log" 2>&1 || return 1
-	cp -p "$e/main.cf" "$e/main.cf.orig"
-	cp -p "$e/master.cf" "$e/master.cf.orig"
-	if ! sb_apply_generated "$e" "$g"; then
-		mv "$e/main.cf.orig" "$e/main.cf"
-		mv "$e/master.cf.orig" "$e/master.cf"
-		return 1
-	fi
-	SB_ROUTING="generated by htgate-config"
+	    --egress-port "$SB_PORT_EGRESS" --rate-delay "${SB_RATE_DELAY:-0s}" \
+	    >"$g.log" 2>&1 || { cat "$g.log" >&2; sb_die "htgate-config failed"; }
+	sb_apply_generated "$e" "$g" || sb_die "merging htgate-config's output failed"
 }
 
-# sb_apply_generated - merge htgate-config's fragments into instance ETC
+# sb_apply_generated ETC DIR - merge htgate-config's main.cf and master.cf
+# into instance ETC: a list parameter marked "# merge: first/last" keeps
+# the instance's own entries, htgate's going first or last
 sb_apply_generated()
 {
-	local e=$1 g=$2 f line
+	local e=$1 g=$2 line name value how= cur
 	[ -f "$g/main.cf" ] && [ -f "$g/master.cf" ] || return 1
-	# The stand-in is reached as [127.0.0.1]:port, its certificate must
-	# still name msa-smtp.htpoort.nl: rewrite nexthops, pin the match.
-	for f in "$g"/*; do
-		[ -f "$f" ] || continue
-		sed -i "s/\\[$SB_CERTNAME\\]/[127.0.0.1]/g; s/\\(^\\|[ :]\\)$SB_CERTNAME:$SB_PORT_STANDIN/\\1[127.0.0.1]:$SB_PORT_STANDIN/g" "$f"
-	done
-	local -a settings=()
 	while IFS= read -r line; do
-		settings+=("$line")
-	done < <(sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' "$g/main.cf" |
-	    sed -e ':a' -e '$!N; s/\n[[:space:]]\+/ /; ta' -e 'P; D')
-	[ ${#settings[@]} -gt 0 ] || return 1
-	postconf -c "$e" -e "${settings[@]}" || return 1
+		case "$line" in
+		'# merge: first'*) how=first; continue ;;
+		'# merge: last'*) how=last; continue ;;
+		''|'#'*) continue ;;
+		esac
+		name=${line%% = *}
+		value=${line#* = }
+		cur=$(postconf -c "$e" -h "$name" 2>/dev/null) || cur=
+		if [ -n "$how" ] && [ -n "$cur" ]; then
+			if [ "$how" = first ]; then value="$value, $cur"; else value="$cur, $value"; fi
+		fi
+		how=
+		postconf -c "$e" -e "$name=$value" || return 1
+	done <"$g/main.cf"
 	sed -e '/^[[:space:]]*#/d' "$g/master.cf" >>"$e/master.cf"
-	return 0
 }
 
 # sb_start_relay - the company relay: htgate-milter, htgate-policyd, routing
 sb_start_relay()
 {
-	local d=$SB_TMP/relay e policy
-	sb_postfix_new relay "$SB_PORT_RELAY" relay.example.com
+	local d=$SB_TMP/relay e
+	sb_postfix_new relay "$SB_PORT_RELAY" relay.example.com keep
 	e=$d/etc
 	mkdir -p "$d/mail"
 	chown nobody:nogroup "$d/mail"
-	policy="{ unix:$SB_POLICY_SOCKET, default_action=DEFER }"
 	cat >>"$e/main.cf" <<EOF
 mydomain = example.com
 myorigin = example.com
-# htgate: the milter judges everything, the policy service the envelope.
-smtpd_milters = unix:$SB_MILTER_SOCKET
-non_smtpd_milters = unix:$SB_MILTER_SOCKET
-milter_default_action = tempfail
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_recipient_restrictions = check_policy_service $policy
-smtpd_end_of_data_restrictions = check_policy_service $policy
-smtpd_policy_service_default_action = 451 4.3.5 htgate-policyd unavailable
 # Everything that is not for HTG (bounces to the senders) stays here.
 virtual_mailbox_domains = example.com
 virtual_mailbox_base = $d/mail
 virtual_mailbox_maps = regexp:$e/local_mailboxes
 virtual_uid_maps = static:$(id -u nobody)
 virtual_gid_maps = static:$(id -g nobody)
+# An alias that sends to HTG: only the egress stage sees where it goes.
+virtual_alias_maps = texthash:$e/aliases
 relay_domains = msa-smtp.htpoort.nl, msa-smtp.preprod.htpoort.nl, htpoort.nl, preprod.htpoort.nl
 # A second recipient is retried at once, not after minutes.
 minimal_backoff_time = 2s
@@ -688,25 +673,18 @@ maximal_backoff_time = 4s
 queue_run_delay = 2s
 EOF
 	printf '/@example\\.com$/ local/\n' >"$e/local_mailboxes"
-	if [ -x "$SB_CONFIG" ] && [ "${SB_HANDWRITTEN:-0}" != 1 ]; then
-		if ! sb_relay_routing_generated; then
-			echo "sandbox: htgate-config failed ($SB_TMP/relay/htgate-config.log);" \
-			    "using hand-written routing" >&2
-			sb_relay_routing_handwritten
-		fi
-	else
-		sb_relay_routing_handwritten
-	fi
-	# No rate delay or long backoff inside the sandbox.
-	postconf -c "$e" -e htg_destination_rate_delay=0s
+	printf 'customs@example.com AGS@msa-smtp.htpoort.nl\n' >"$e/aliases"
+	sb_relay_routing
 	sb_postfix_launch relay "$SB_PORT_RELAY"
 	[ "${1:-}" = nowait ] || sb_postfix_wait relay "$SB_PORT_RELAY"
+	SB_ROUTING="generated by htgate-config; egress stage on 127.0.0.1:$SB_PORT_EGRESS"
 	sb_msg "relay routing: $SB_ROUTING"
 }
 
 # sb_start_all - everything, in dependency order
 sb_start_all()
 {
+	sb_port_free "$SB_PORT_EGRESS"
 	sb_make_ca
 	sb_make_password
 	sb_start_dovecot

@@ -3,7 +3,7 @@
  *	htgate-check - judge a stored message as htgate-milter would
  * SYNOPSIS
  *	htgate-check [-c FILE] [--from ADDR] [--rcpt ADDR]... [--notify LIST]
- *		[--envid ID] [--sasl-user USER] [--json] FILE|-
+ *		[--envid ID] [--sasl-user USER] [--mode MODE] [--json] FILE|-
  *	htgate-check [-c FILE] --list-rules | --list-config-keys | --dump-config
  * DESCRIPTION
  *	Reads a message (CR LF or LF line ends), builds the envelope from
@@ -13,6 +13,12 @@
  *	same verdict here as on the relay.  Unlike the milter it goes on
  *	after the deciding stage, so the report lists every fault at once;
  *	the verdict is that of the first deciding stage.
+ *
+ *	--mode says which of the milter's ways of judging to use: smtp (the
+ *	default: a client over SMTP), sendmail (a sendmail(1) submission:
+ *	envelope faults decided at end of message) or egress[:ENV] (the
+ *	egress stage, the final envelope before the HTG transport of ENV,
+ *	default the first environment).
  * DIAGNOSTICS
  *	Exit 0 accepted (fixes applied or not), 1 rejected, 2 usage or
  *	configuration error, 3 temporary failure.
@@ -46,6 +52,7 @@ struct check_opts {
 	const char *notify;
 	const char *envid;
 	const char *sasl_user;
+	const char *mode;		/* smtp, sendmail, egress[:ENV] */
 	int	json;
 	int	list_rules;
 	int	list_keys;
@@ -58,7 +65,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: htgate-check [-c FILE] [--from ADDR] [--rcpt ADDR]... "
-		"[--notify LIST] [--envid ID] [--sasl-user USER] [--json] FILE|-\n"
+		"[--notify LIST] [--envid ID] [--sasl-user USER]\n"
+		"           [--mode smtp|sendmail|egress[:ENV]] [--json] FILE|-\n"
 		"       htgate-check [-c FILE] --list-rules | --list-config-keys | --dump-config\n");
 	exit(EXIT_USAGE);
 }
@@ -74,6 +82,7 @@ parse_opts(int argc, char **argv, struct check_opts *o)
 		{"notify", required_argument, NULL, 'N'},
 		{"envid", required_argument, NULL, 'E'},
 		{"sasl-user", required_argument, NULL, 'S'},
+		{"mode", required_argument, NULL, 'M'},
 		{"json", no_argument, NULL, 'j'},
 		{"list-rules", no_argument, NULL, 'L'},
 		{"list-config-keys", no_argument, NULL, 'K'},
@@ -97,6 +106,7 @@ parse_opts(int argc, char **argv, struct check_opts *o)
 		case 'N': o->notify = optarg; break;
 		case 'E': o->envid = optarg; break;
 		case 'S': o->sasl_user = optarg; break;
+		case 'M': o->mode = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'L': o->list_rules = 1; break;
 		case 'K': o->list_keys = 1; break;
@@ -185,9 +195,32 @@ report(const struct check_opts *o, struct htg_msg *msg, enum htg_verdict verdict
 	printf("%s: verdict %s\n", o->file, htg_verdict_name(verdict));
 }
 
+/*
+ * mode_of - engine flags and route for --mode; -1 for an unknown mode or
+ * environment
+ */
+static int
+mode_of(const char *mode, const struct htg_cfg *cfg, const struct htg_env **route)
+{
+	*route = NULL;
+	if (mode == NULL || strcmp(mode, "smtp") == 0)
+		return (0);
+	if (strcmp(mode, "sendmail") == 0)
+		return (HTG_MSG_DEFER_ENVELOPE);
+	if (strcmp(mode, "egress") == 0) {
+		*route = &cfg->envs[0];
+		return (HTG_MSG_EGRESS);
+	}
+	if (strncmp(mode, "egress:", 7) == 0
+	    && (*route = cfg_env_by_name(cfg, mode + 7)) != NULL)
+		return (HTG_MSG_EGRESS);
+	return (-1);
+}
+
 /* check_file - judge one message; returns the verdict or -1 on I/O error */
 static int
-check_file(const struct check_opts *o, const struct htg_cfg *cfg)
+check_file(const struct check_opts *o, const struct htg_cfg *cfg, int flags,
+	   const struct htg_env *route)
 {
 	FILE   *fp = strcmp(o->file, "-") == 0 ? stdin : fopen(o->file, "rb");
 	struct judge_envelope env;
@@ -207,7 +240,8 @@ check_file(const struct check_opts *o, const struct htg_cfg *cfg)
 	env.notify = o->notify;
 	env.envid = o->envid;
 	env.sasl_user = o->sasl_user;
-	msg = htg_msg_new(cfg, 0);
+	msg = htg_msg_new(cfg, flags);
+	htg_msg_set_route(msg, route);
 	v = judge_stream(msg, fp, &env);
 	report(o, msg, v);
 	htg_msg_free(msg);
@@ -222,8 +256,9 @@ main(int argc, char **argv)
 {
 	struct check_opts o;
 	struct htg_cfg *cfg;
+	const struct htg_env *route;
 	char	err[1024];
-	int	v;
+	int	v, flags;
 
 	parse_opts(argc, argv, &o);
 	log_init("htgate-check", 1, 0);
@@ -243,8 +278,14 @@ main(int argc, char **argv)
 		cfg_unref(cfg);
 		return (EXIT_ACCEPT);
 	}
+	if ((flags = mode_of(o.mode, cfg, &route)) < 0) {
+		fprintf(stderr, "htgate-check: --mode %s: not smtp, sendmail, "
+			"egress or egress:ENV of %s\n", o.mode, o.conf);
+		cfg_unref(cfg);
+		return (EXIT_USAGE);
+	}
 	mimehdr_init();
-	v = check_file(&o, cfg);
+	v = check_file(&o, cfg, flags, route);
 	cfg_unref(cfg);
 	switch (v) {
 	case HTG_ACCEPT:

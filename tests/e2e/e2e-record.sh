@@ -1,12 +1,14 @@
 #!/bin/bash
 # e2e-record.sh - the decision record through the sandbox's real Postfix:
-# one row for an accepted, a fixed and a refused message (with rule,
-# reply, queue ID, SASL-free sender, body SHA-256), a recipient refused
-# at RCPT, a duplicate Message-ID (HDR-MSGID) and a duplicate ENVID
-# (ENV-ENVID) refused at end of message and recorded, htgate-report
-# showing why a message was refused and what the sender was told, a
-# milter that cannot write its record deferring HTG mail (fail closed),
-# and a row that survives kill -9 of the milter right after its decision.
+# one ingress row for an accepted, a fixed and a refused message (with
+# rule, reply, queue ID, SASL-free sender, body SHA-256) and one egress
+# row for each message that left, with its Message-ID claimed; a
+# recipient refused at RCPT, a duplicate Message-ID (HDR-MSGID) and a
+# duplicate ENVID (ENV-ENVID) of a message already sent refused at end
+# of message and recorded, htgate-report showing why a message was
+# refused and what the sender was told, a milter that cannot write its
+# record deferring HTG mail (fail closed), and a row that survives
+# kill -9 of the milter right after its decision.
 # Ports 10170-10171.
 . "${srcdir:-$(dirname "$0")/..}/e2e/e2e-lib.sh"
 command -v sqlite3 >/dev/null 2>&1 || { echo "SKIP: sqlite3 missing"; exit 77; }
@@ -18,8 +20,10 @@ REPORT=$top_builddir/tools/htgate-report
 
 # q - one SQL answer from the record
 q() { sqlite3 "$DB" "$1"; }
-# row - "action|rules|daemon" of the rows for Message-ID <id>
-row() { q "select action, coalesce(rules,'-'), daemon from decision where message_id = '<$1>' order by id"; }
+# row - "action|rules|daemon" of the ingress rows for Message-ID <id>
+row() { q "select action, coalesce(rules,'-'), daemon from decision where message_id = '<$1>' and daemon <> 'egress' order by id"; }
+# egress_row - the same for the egress stage (rows once delivered to it)
+egress_row() { q "select action, coalesce(rules,'-'), daemon from decision where message_id = '<$1>' and daemon = 'egress' order by id"; }
 # want - label, expected, got
 want() { [ "$2" = "$3" ] || e2e_fail "$1: wanted [$2], got [$3]"; e2e_ok "$1: $3"; }
 
@@ -52,12 +56,12 @@ want "accepted: row" "accept|-|milter" "$(row "$ok")"
 qid=$(sb_swaks_verdict "$E2E_OUT/ok.swaks" | sed -n 's/.*queued as \([0-9A-F]*\).*/\1/p')
 want "accepted: queue ID, sender, recipient, stream, environment" \
     "$qid|erp@example.com|AGS@htpoort.nl|AGS|production" \
-    "$(q "select queue_id, sender, recipient, stream, environment from decision where message_id = '<$ok>'")"
+    "$(q "select queue_id, sender, recipient, stream, environment from decision where daemon = 'milter' and message_id = '<$ok>'")"
 # the body as the relay got it: the lines after the header block with
 # CR LF, and the empty line swaks sends before the final "."
 sha=$( (sed '1,/^$/d' "$E2E_OUT/ok.eml" | sed 's/$/\r/'; printf '\r\n') | sha256sum | cut -d' ' -f1)
-want "accepted: body SHA-256" "$sha" "$(q "select body_sha256 from decision where message_id = '<$ok>'")"
-[ "$(q "select size > 0 and time > strftime('%s','now') - 300 from decision where message_id = '<$ok>'")" = 1 ] ||
+want "accepted: body SHA-256" "$sha" "$(q "select body_sha256 from decision where daemon = 'milter' and message_id = '<$ok>'")"
+[ "$(q "select size > 0 and time > strftime('%s','now') - 300 from decision where daemon = 'milter' and message_id = '<$ok>'")" = 1 ] ||
     e2e_fail "accepted: size or time wrong"
 e2e_ok "accepted: size and time set"
 
@@ -70,16 +74,16 @@ case "$r" in
 fix\|*ENV-NOTIFY*\|milter) e2e_ok "fixed: row $r" ;;
 *) e2e_fail "fixed: row [$r]" ;;
 esac
-[ -n "$(q "select envid from decision where message_id = '<$fix>'")" ] ||
+[ -n "$(q "select envid from decision where daemon = 'milter' and message_id = '<$fix>'")" ] ||
     e2e_fail "fixed: the ENVID htgate added is not recorded"
-e2e_ok "fixed: ENVID $(q "select envid from decision where message_id = '<$fix>'") recorded"
+e2e_ok "fixed: ENVID $(q "select envid from decision where daemon = 'milter' and message_id = '<$fix>'") recorded"
 
 # 3. refused at end of message: rule and the reply the sender got
 e2e_send cc ags-cc.eml erp@example.com AGS@htpoort.nl
 cc=$SB_MSGID
 e2e_assert_reply cc 5 END-OF-MESSAGE "[HTG HDR-CC]"
 want "refused: row" "reject|HDR-CC|milter" "$(row "$cc")"
-reply=$(q "select reply from decision where message_id = '<$cc>'")
+reply=$(q "select reply from decision where daemon = 'milter' and message_id = '<$cc>'")
 case "$reply" in
 550*"[HTG HDR-CC]"*) e2e_ok "refused: reply recorded: $(echo "$reply" | head -n 1)" ;;
 *) e2e_fail "refused: reply [$reply]" ;;
@@ -107,7 +111,16 @@ echo "$out" | grep -q '^  rules .*ENV-ONE-RCPT' && echo "$out" | grep -q '^  dae
     e2e_fail "show by Message-ID: no policyd ENV-ONE-RCPT row beside the milter's accept"
 e2e_ok "show by Message-ID includes the RCPT refusal of the same queue ID"
 
-# 5. duplicate Message-ID: the accepted message once more
+# The accepted messages leave through the egress stage, which records
+# them and claims their Message-ID and ENVID.
+sb_wait_drain || e2e_fail "queues did not drain"
+want "accepted: egress row" "accept|-|egress" "$(egress_row "$ok")"
+want "accepted: Message-ID claimed at egress" 1 \
+    "$(q "select count(*) from claim where kind = 'msgid' and id = '<$ok>'")"
+want "refused at ingress: no egress row, nothing claimed" "|0" \
+    "$(egress_row "$cc")|$(q "select count(*) from claim where id = '<$cc>'")"
+
+# 5. duplicate Message-ID: the accepted (and sent) message once more
 sb_swaks_relay --from erp@example.com --to AGS@htpoort.nl --data "@$E2E_OUT/ok.eml" \
     >"$E2E_OUT/dup.swaks" 2>&1 || true
 sb_swaks_transcript "$E2E_OUT/dup.swaks" | sed 's/^/# dup: /'
@@ -120,6 +133,7 @@ envid="rec-e2e-$$"
 sb_render "$E2E_SAMPLES/sw-no-notify.eml" "$E2E_OUT/e1.eml"; e1=$SB_MSGID
 sb_render "$E2E_SAMPLES/sw-no-notify.eml" "$E2E_OUT/e2.eml"; e2=$SB_MSGID
 want "ENVID first use" "250" "$(smtp "$E2E_OUT/e1.eml" SINGLEWINDOW@htpoort.nl "$envid")"
+sb_wait_drain || e2e_fail "queues did not drain"
 r=$(smtp "$E2E_OUT/e2.eml" SINGLEWINDOW@htpoort.nl "$envid")
 case "$r" in
 550*"[HTG ENV-ENVID]"*) e2e_ok "ENVID reused: $r" | cut -c1-200 ;;
@@ -158,13 +172,17 @@ cp "$SB_TMP/htgate.conf.good" "$SB_HTGATE_CONF"
 sb_stop_milter
 sb_start_milter
 
-# 9. kill -9 right after the decision: the row is there
+# 9. kill -9 right after the decision: the row is there; the message
+# waits in the queue (egress fails closed) until the milter is back
 e2e_send killed ags-edifact.eml erp@example.com AGS@htpoort.nl
 killed=$SB_MSGID
 kill -9 "$SB_MILTER_PID"
 e2e_assert_accepted killed
 want "after kill -9: row" "accept|-|milter" "$(row "$killed")"
 want "integrity after kill -9" "ok" "$(q 'pragma integrity_check')"
+sb_stop_milter
+sb_start_milter
+sb_postqueue_flush relay
 
 sb_wait_drain || e2e_fail "queues did not drain"
 e2e_assert_arrived ok "$ok" 1

@@ -236,13 +236,22 @@ main(int argc, char **argv)
 		rc = fill_many(rec, atol(argv[3]), argv[4]);
 	} else if (strcmp(argv[2], "threads") == 0 && argc == 5) {
 		rc = fill_threads(rec, atoi(argv[3]), atol(argv[4]));
-	} else if (strcmp(argv[2], "seen") == 0 && argc == 6) {
-		int	s = strcmp(argv[3], "msgid") == 0
-			? record_seen_msgid(rec, argv[4], atol(argv[5]))
-			: record_seen_envid(rec, argv[4], atol(argv[5]));
+	} else if (strcmp(argv[2], "claim") == 0 && argc == 7) {
+		struct record_claim c = {.holder = argv[5], .window = atol(argv[6])};
+		int	d;
 
-		printf("%d\n", s);
-		rc = s < 0 ? 2 : 0;
+		*(strcmp(argv[3], "msgid") == 0 ? &c.message_id : &c.envid) = argv[4];
+		d = record_claim(rec, &c, err, sizeof(err));
+		printf("%d\n", d);
+		rc = d < 0 ? 2 : 0;
+	} else if (strcmp(argv[2], "claimed") == 0 && argc == 6) {
+		struct record_claim c = {.window = atol(argv[5])};
+		int	d;
+
+		*(strcmp(argv[3], "msgid") == 0 ? &c.message_id : &c.envid) = argv[4];
+		d = record_claimed(rec, &c);
+		printf("%d\n", d);
+		rc = d < 0 ? 2 : 0;
 	} else if (strcmp(argv[2], "purge") == 0 && argc == 4) {
 		n = record_purge(rec, atol(argv[3]), err, sizeof(err));
 		printf("%ld\n", n);
@@ -254,6 +263,7 @@ main(int argc, char **argv)
 	record_close(rec);
 	return (rc);
 usage:
-	fprintf(stderr, "usage: record_fill DB tsv|many N LABEL|threads T N|seen msgid|envid V W|purge S|hash\n");
+	fprintf(stderr, "usage: record_fill DB tsv|many N LABEL|threads T N|"
+		"claim msgid|envid V HOLDER W|claimed msgid|envid V W|purge S|hash\n");
 	return (2);
 }

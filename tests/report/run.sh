@@ -9,11 +9,13 @@
 #	show by queue id, Message-ID and ENVID prints rule and reply; HTML
 #	escapes hostile values; two concurrent writers of 500 rows each give
 #	1000 rows; a writer killed with SIGKILL loses no acknowledged row;
-#	record_seen_msgid/envid windows; four threads sharing one handle
+#	claims of Message-IDs and ENVIDs (retry by the same holder, another
+#	holder refused); four threads sharing one handle
 #	write 1000 rows; purge; the body hash; the [record] keys of
 #	htgate.conf (file:line errors, database default, retention used by
 #	purge).
-#	Exit 0 all passed, 1 a failure, 77 skipped (sqlite3 or python3 missing).
+#	TAP (tests/tap.sh): one line per check; exit 0 all passed, 1 a
+#	failure; skipped when sqlite3 or python3 is missing.
 # OWNERSHIP
 #	tests/report.
 #
@@ -21,22 +23,22 @@ set -u
 : "${top_builddir:?}"
 REPORT=${REPORT:-$top_builddir/tools/htgate-report}
 FILL=${FILL:-$top_builddir/tests/report/record_fill}
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/tap.sh"
 for b in sqlite3 python3; do
-	command -v $b >/dev/null 2>&1 || { echo "SKIP: $b missing"; exit 77; }
+	command -v $b >/dev/null 2>&1 || tap_skip_all "$b missing"
 done
-[ -x "$REPORT" ] && [ -x "$FILL" ] || { echo "FAIL: programs not built"; exit 1; }
+[ -x "$REPORT" ] && [ -x "$FILL" ] || tap_bail_out "programs not built"
 TMP=$(mktemp -d) || exit 1
 PIDS=
-trap 'for p in $PIDS; do kill -9 $p 2>/dev/null; done; rm -rf "$TMP"' EXIT
+trap 'st=$?; for p in $PIDS; do kill -9 $p 2>/dev/null; done; rm -rf "$TMP"; tap_end $st; exit $?' EXIT
 DB=$TMP/record.db
-fails=0
 T=$(printf '\t')
 
-# ok/fail - one result line
-ok() { echo "ok $*"; }
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+# ok LABEL / fail LABEL [DETAIL] - one result line
+ok() { tap_ok "$1"; }
+fail() { tap_not_ok "$@"; }
 # check - "label" "want" "got"
-check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: want [$2] got [$3]"; fi; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "want [$2] got [$3]"; fi; }
 
 # 1. the input: day offset, action, rules, sender, qid, msgid, envid, reply
 now=$(date +%s)
@@ -60,10 +62,10 @@ gen | while read -r d action rules sender qid msgid envid reply; do
 	printf '%s\thost1\t%s\teom\t%s\t%s\t%s\tlogin\tAGS@msa-smtp.htpoort.nl\tAGS\tproduction\t%s\t%s\t1234\t-\t%s\tmilter\n' \
 		"$t" "$qid" "$action" "$(echo "$rules" | tr , ' ')" "$sender" "$msgid" "$envid" "$reply"
 done >"$TMP/in.tsv"
-"$FILL" "$DB" tsv <"$TMP/in.tsv" || { fail "fill"; exit 1; }
+"$FILL" "$DB" tsv <"$TMP/in.tsv" || tap_bail_out "record_fill tsv failed"
 check "rows written" "$(wc -l <"$TMP/in.tsv" | tr -d ' ')" "$(sqlite3 "$DB" 'select count(*) from decision')"
 check "journal mode" "wal" "$(sqlite3 "$DB" 'pragma journal_mode')"
-check "schema version" "1" "$(sqlite3 "$DB" 'pragma user_version')"
+check "schema version" "2" "$(sqlite3 "$DB" 'pragma user_version')"
 
 # expect - "key total accepted rejected tempfailed" lines from the input, by field
 # (1 day, 2 rule, 3 sender), sorted like the text output of that kind
@@ -95,7 +97,7 @@ check "summary --since $since" "$(awk -F"$T" -v c=$((day0 + 86400 - 3600)) '$1 >
 	&& ok "csv quoting" || fail "csv quoting"
 
 # HTML: per-day table counts, top rules, escaping
-"$REPORT" -d "$DB" summary --by day --format html -o "$TMP/r.html" || fail "html exit"
+"$REPORT" -d "$DB" summary --by day --format html -o "$TMP/r.html" || fail "html report written (exit 0)"
 for line in $(expect day | tr ' ' ':'); do
 	set -- $(echo "$line" | tr ':' ' ')
 	grep -q "<tr><td>$1</td><td class=n>$2</td><td class=n>$3</td><td class=n>$4</td><td class=n>$5</td></tr>" "$TMP/r.html" \
@@ -113,22 +115,25 @@ grep -q '<svg' "$TMP/r.html" && ! grep -qi 'src=\|href=' "$TMP/r.html" && ok "ht
 # show: by queue id, Message-ID (with or without <>), ENVID
 out=$("$REPORT" -d "$DB" show Q3)
 echo "$out" | grep -q 'rules  *HDR-CC MIME-CHARSET' && echo "$out" | grep -q '\[HTG MIME-CHARSET\] charset' \
-	&& echo "$out" | grep -q 'action  *reject' && ok "show queue id" || fail "show queue id: $out"
+	&& echo "$out" | grep -q 'action  *reject' && ok "show queue id" || fail "show queue id" "$out"
 "$REPORT" -d "$DB" show m2@example.com | grep -q 'reply  *550 5.6.0 \[HTG HDR-CC\]' && ok "show message-id" || fail "show message-id"
 "$REPORT" -d "$DB" show E7 | grep -q 'NOTIFY required' && ok "show envid" || fail "show envid"
 "$REPORT" -d "$DB" show Q6 | grep -q 'sender  *<script>&x\\"@evil.example$' && ok "show sanitises" || fail "show sanitises"
 "$REPORT" -d "$TMP/none.db" summary >/dev/null 2>&1; check "missing database exit" 2 $?
-[ ! -e "$TMP/none.db" ] && ok "missing database not created" || fail "missing database created"
+[ ! -e "$TMP/none.db" ] && ok "missing database not created" || fail "missing database not created"
 "$REPORT" -d "$DB" show nosuch >/dev/null 2>&1; check "show unknown exit" 1 $?
 
-# seen windows: m1 accepted 3 days ago (+1h); m2 only rejected
-check "seen msgid in window" 1 "$("$FILL" "$DB" seen msgid '<m1@example.com>' $((5 * 86400)))"
-check "seen msgid out of window" 0 "$("$FILL" "$DB" seen msgid '<m1@example.com>' 86400)"
-check "seen msgid rejected only" 0 "$("$FILL" "$DB" seen msgid '<m2@example.com>' $((5 * 86400)))"
-check "seen msgid fixed counts" 1 "$("$FILL" "$DB" seen msgid '<m4@example.com>' $((5 * 86400)))"
-check "seen envid tempfailed only" 0 "$("$FILL" "$DB" seen envid E5 $((5 * 86400)))"
-check "seen envid in window" 1 "$("$FILL" "$DB" seen envid E8 $((5 * 86400)))"
-check "seen envid unknown" 0 "$("$FILL" "$DB" seen envid E99 $((5 * 86400)))"
+# claims (record_claim): a Message-ID or ENVID is used when the egress
+# stage hands the message to HTG; a decision row alone claims nothing
+check "claim new msgid" 0 "$("$FILL" "$DB" claim msgid '<c1@example.com>' H1 86400)"
+check "claim again by the same holder (a retry)" 0 "$("$FILL" "$DB" claim msgid '<c1@example.com>' H1 86400)"
+check "claim by another holder" 1 "$("$FILL" "$DB" claim msgid '<c1@example.com>' H2 86400)"
+check "claimed (read-only)" 1 "$("$FILL" "$DB" claimed msgid '<c1@example.com>' 86400)"
+check "claimed: unknown msgid" 0 "$("$FILL" "$DB" claimed msgid '<c9@example.com>' 86400)"
+check "claim new envid" 0 "$("$FILL" "$DB" claim envid E-c1 H1 86400)"
+check "claim envid by another holder" 2 "$("$FILL" "$DB" claim envid E-c1 H3 86400)"
+check "a delivered decision row is no claim" 0 "$("$FILL" "$DB" claimed msgid '<m1@example.com>' $((5 * 86400)))"
+check "claimed: unknown envid" 0 "$("$FILL" "$DB" claimed envid E99 $((5 * 86400)))"
 
 # body hash, chunked, against sha256sum
 printf 'line one\r\nline two\r\n' >"$TMP/body"
@@ -148,7 +153,7 @@ M=$TMP/threads.db
 "$FILL" "$M" threads 4 250 2>"$TMP/t.err"; check "threads exit" 0 $?
 check "threads rows" 1000 "$(sqlite3 "$M" 'select count(*) from decision')"
 check "threads distinct queue ids" 1000 "$(sqlite3 "$M" 'select count(distinct queue_id) from decision')"
-echo "# write cost with 4 threads: $(cat "$TMP/t.err")"
+tap_diag "write cost with 4 threads: $(cat "$TMP/t.err")"
 
 # SIGKILL mid-run: every acknowledged write is in the database
 K=$TMP/kill.db
@@ -160,8 +165,8 @@ while [ "$(wc -l <"$TMP/k.out")" -lt 200 ] && [ $i -lt 100 ]; do sleep 0.05; i=$
 kill -9 $pk; wait $pk 2>/dev/null
 acked=$(grep -c '^ok ' "$TMP/k.out")
 rows=$(sqlite3 "$K" 'select count(*) from decision')
-[ "$acked" -gt 0 ] && [ "$rows" -ge "$acked" ] && ok "sigkill: $acked acknowledged, $rows rows" \
-	|| fail "sigkill: $acked acknowledged, $rows rows"
+if [ "$acked" -gt 0 ] && [ "$rows" -ge "$acked" ]; then ok "sigkill: $acked acknowledged, $rows rows"
+else fail "sigkill: $acked acknowledged, $rows rows"; fi
 last=$(tail -1 "$TMP/k.out" | cut -d' ' -f2)
 check "sigkill last acknowledged row present" 1 "$(sqlite3 "$K" "select count(*) from decision where queue_id = 'K-$last'")"
 
@@ -169,12 +174,12 @@ check "sigkill last acknowledged row present" 1 "$(sqlite3 "$K" "select count(*)
 # the time of day): --older-than 3 days, then 2.5 days through the API
 older() { awk -F"$T" -v c=$((now - $1)) '$1 < c' "$TMP/in.tsv" | wc -l | tr -d ' '; }
 old3=$(older 259200)
-"$REPORT" -d "$DB" purge --older-than 3 | grep -q "^purged $old3 " && ok "purge --older-than 3 ($old3)" || fail "purge 3"
+"$REPORT" -d "$DB" purge --older-than 3 | grep -q "^purged $old3 " && ok "purge --older-than 3 ($old3)" || fail "purge --older-than 3 ($old3)"
 old=$(older 216000)
 check "purge via api" "$((old - old3))" "$("$FILL" "$DB" purge 216000)"
 check "rows after purge" "$(( $(wc -l <"$TMP/in.tsv") - old ))" "$(sqlite3 "$DB" 'select count(*) from decision')"
 "$REPORT" -d "$DB" purge --older-than 0 | grep -q "^purged $(( $(wc -l <"$TMP/in.tsv") - old )) " \
-	&& ok "purge --older-than 0" || fail "purge 0"
+	&& ok "purge --older-than 0" || fail "purge --older-than 0"
 
 # [record] in htgate.conf: errors with file:line, database and retention
 # used by htgate-report -c (purge without --older-than uses retention)
@@ -185,7 +190,7 @@ check "[record] duplicate_action = fix refused" "$TMP/fix.conf:3: duplicate_acti
 printf '[record]\nretention = 0\n' >"$TMP/ret.conf"
 "$MILTER" -n -c "$TMP/ret.conf" 2>&1 | grep -q "ret.conf:2: retention: " && ok "[record] retention range" || fail "[record] retention range"
 printf '[record] x\n' >"$TMP/name.conf"
-"$MILTER" -n -c "$TMP/name.conf" >/dev/null 2>&1 && fail "[record NAME] accepted" || ok "[record NAME] refused"
+"$MILTER" -n -c "$TMP/name.conf" >/dev/null 2>&1 && fail "[record NAME] refused" || ok "[record NAME] refused"
 P=$TMP/p.db
 printf '%s\th\tOLD\teom\taccept\t-\ts@x\t-\tr\t-\t-\t-\t-\t1\t-\t-\tmilter\n%s\th\tNEW\teom\taccept\t-\ts@x\t-\tr\t-\t-\t-\t-\t1\t-\t-\tmilter\n' \
 	$((now - 11 * 86400)) $((now - 9 * 86400)) | "$FILL" "$P" tsv
@@ -197,6 +202,3 @@ cp "$P" "$TMP/record.db"
 printf '[global]\nstate_dir = %s\n' "$TMP" >"$TMP/s.conf"
 "$REPORT" -c "$TMP/s.conf" show NEW >/dev/null 2>&1 && ok "default database: state_dir/record.db" \
 	|| fail "default database: state_dir/record.db"
-
-echo "$fails failure(s)"
-[ $fails -eq 0 ]

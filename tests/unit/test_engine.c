@@ -45,7 +45,24 @@ static const char test_conf[] =
 	"ENV-NOTIFY = fix\n"
 	"HDR-MSGID = fix\n";
 
-static struct htg_cfg *cfg;
+static const char report_only_conf[] =
+	"[global]\nreport_only = yes\n[stream AGS]\n[stream DMS]\n"
+	"[account a]\nsenders = *@example.com\nstreams = *\n";
+static const char mixed_warn_conf[] =
+	"[stream AGS]\n[stream DMS]\n"
+	"[account a]\nsenders = *@example.com\nstreams = *\n"
+	"[rules]\nENV-MIXED = warn\n";
+
+/* The configurations a case can be judged under. */
+enum variant {
+	V_DEFAULT = 0,
+	V_REPORT_ONLY,
+	V_MIXED_WARN,
+	V_COUNT
+};
+
+static struct htg_cfg *cfgs[V_COUNT];
+#define cfg	(cfgs[V_DEFAULT])
 
 /* A conforming header block; cases add or replace lines. */
 #define H_FROM	"From: Jan <jan@example.com>\r\n"
@@ -60,6 +77,23 @@ static struct htg_cfg *cfg;
 #define B_B64	"\r\nVU5BOis=\r\n"
 #define GOOD	H_FROM H_TO H_REST H_EDI B_B64
 
+/* A delivery status notification (RFC 3464/6522) and its parts. */
+#define DSN_HDR(extra) "From: MAILER-DAEMON@example.com\r\n" H_TO extra \
+		"Subject: Undelivered Mail Returned to Sender\r\n" \
+		"Content-Type: multipart/report; report-type=delivery-status;\r\n" \
+		"\tboundary=\"b\"\r\n"
+#define DSN_HUMAN "Content-Type: text/plain; charset=us-ascii\r\n\r\n" \
+		"Your message could not be delivered.\r\n"
+#define DSN_STATUS "Content-Type: message/delivery-status\r\n\r\n" \
+		"Reporting-MTA: dns; relay.example.com\r\n\r\n" \
+		"Final-Recipient: rfc822; jan@example.com\r\nAction: failed\r\n" \
+		"Status: 5.1.1\r\n"
+#define DSN(extra) DSN_HDR(extra) "\r\nThis is a MIME-encapsulated message.\r\n" \
+		"\r\n--b\r\n" DSN_HUMAN "--b\r\n" DSN_STATUS \
+		"--b\r\nContent-Type: message/rfc822\r\n\r\n" \
+		"From: HTG <noreply@htpoort.nl>\r\nSubject: answer\r\n\r\n--b-not-a-boundary\r\n" \
+		"--b--\r\n"
+
 static const struct tc {
 	const char *label;
 	const char *text;
@@ -68,6 +102,8 @@ static const struct tc {
 	const char *notify;
 	const char *envid;
 	const char *sasl;
+	int	flags;			/* htg_msg_new() flags */
+	enum variant variant;		/* configuration */
 	enum htg_verdict want;
 	const char *want_findings;	/* "reject:HDR-CC fix:HDR-MSGID" */
 } cases[] = {
@@ -77,9 +113,79 @@ static const struct tc {
 	 .text = "From: a@example.com\r\nTo: b@example.org\r\nCc: c@x.nl\r\n"
 		 "Content-Type: multipart/mixed; boundary=x\r\n\r\n\xff\xfe",
 	 .want = HTG_ACCEPT, .want_findings = ""},
-	{.label = "DSN with null sender passes", .from = "",
-	 .text = H_TO "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\n",
+	{.label = "DSN with null sender passes", .from = "", .text = DSN(""),
 	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "DSN without the returned message passes", .from = "",
+	 .text = DSN_HDR("") "\r\n--b\r\n" DSN_HUMAN "--b\r\n" DSN_STATUS "--b--\r\n",
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "HDR-CC in a DSN", .from = "",
+	 .text = DSN("Cc: boss@example.com\r\n"),
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-CC"},
+	{.label = "ENV-ONE-SENDER fake report: EDIFACT and .exe parts", .from = "",
+	 .text = DSN_HDR("") "\r\n--b\r\n" DSN_HUMAN
+		 "--b\r\nContent-Type: application/edifact\r\n\r\nUNA:+.? '\r\n"
+		 "--b\r\nContent-Type: application/octet-stream; name=x.exe\r\n\r\nMZ\r\n--b--\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:ENV-ONE-SENDER"},
+	{.label = "ENV-ONE-SENDER report of another type", .from = "",
+	 .text = H_FROM H_TO H_REST "Content-Type: multipart/report; report-type=disposition-notification; boundary=b\r\n"
+		 "\r\n--b\r\n" DSN_HUMAN "--b\r\n" DSN_STATUS "--b--\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:ENV-ONE-SENDER reject:MIME-SINGLE"},
+	{.label = "ENV-ONE-SENDER DSN without a closing boundary", .from = "",
+	 .text = DSN_HDR("") "\r\n--b\r\n" DSN_HUMAN "--b\r\n" DSN_STATUS,
+	 .want = HTG_REJECT, .want_findings = "reject:ENV-ONE-SENDER"},
+	{.label = "ENV-ONE-SENDER DSN with four parts", .from = "",
+	 .text = DSN_HDR("") "\r\n--b\r\n" DSN_HUMAN "--b\r\n" DSN_STATUS
+		 "--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: x\r\n\r\nx\r\n"
+		 "--b\r\nContent-Type: text/plain\r\n\r\nmore\r\n--b--\r\n",
+	 .want = HTG_REJECT, .want_findings = "reject:ENV-ONE-SENDER"},
+	{.label = "ENV-ADDRESS trailing dot", .rcpt = {"AGS@msa-smtp.htpoort.nl."},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ADDRESS"},
+	{.label = "ENV-ADDRESS trailing dot on the header domain", .rcpt = {"<AGS@htpoort.nl.>"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ADDRESS"},
+	{.label = "ENV-ADDRESS percent hack", .rcpt = {"AGS%msa-smtp.htpoort.nl@[127.0.0.1]"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ADDRESS"},
+	{.label = "ENV-ADDRESS percent hack via a local domain", .rcpt = {"AGS%msa-smtp.htpoort.nl@example.com"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ADDRESS"},
+	{.label = "ENV-ADDRESS bang path", .rcpt = {"msa-smtp.htpoort.nl!AGS"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ADDRESS"},
+	{.label = "ENV-ADDRESS source route", .rcpt = {"<@relay.example.com:AGS@msa-smtp.htpoort.nl>"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ADDRESS"},
+	{.label = "ENV-ADDRESS quoted local part", .rcpt = {"\"AGS\"@msa-smtp.htpoort.nl"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ADDRESS"},
+	{.label = "ENV-ADDRESS HTG address quoted in a local part",
+	 .rcpt = {"\"AGS@msa-smtp.htpoort.nl\"@example.com"},
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ADDRESS"},
+	{.label = "ENV-ADDRESS domain case does not matter", .rcpt = {"AGS@MSA-SMTP.HTPOORT.NL"},
+	 .text = GOOD, .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "ENV-ADDRESS percent in a non-HTG address is not HTG", .rcpt = {"a%b.example.org@example.com"},
+	 .text = GOOD, .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "ENV-MIXED other then HTG, defer mode (sendmail)",
+	 .rcpt = {"boss@example.com", "AGS@htpoort.nl"}, .flags = HTG_MSG_DEFER_ENVELOPE,
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-MIXED"},
+	{.label = "ENV-MIXED other then HTG, report-only",
+	 .rcpt = {"boss@example.com", "AGS@htpoort.nl"}, .variant = V_REPORT_ONLY,
+	 .text = GOOD, .want = HTG_ACCEPT, .want_findings = "warn:ENV-MIXED"},
+	{.label = "ENV-MIXED other then HTG, ENV-MIXED = warn",
+	 .rcpt = {"boss@example.com", "AGS@htpoort.nl"}, .variant = V_MIXED_WARN,
+	 .text = GOOD, .want = HTG_ACCEPT, .want_findings = "warn:ENV-MIXED"},
+	{.label = "ENV-MIXED other then HTG, defer mode, To: names another stream",
+	 .rcpt = {"boss@example.com", "DMS@htpoort.nl"}, .flags = HTG_MSG_DEFER_ENVELOPE,
+	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-MIXED reject:HDR-TO"},
+	{.label = "egress: an alias's target is judged on its headers",
+	 .rcpt = {"AGS@msa-smtp.htpoort.nl"}, .flags = HTG_MSG_EGRESS,
+	 .text = H_FROM "To: customs@example.com\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-TO"},
+	{.label = "egress: a recipient that is not HTG is refused",
+	 .rcpt = {"boss@example.com"}, .flags = HTG_MSG_EGRESS,
+	 .text = H_FROM "To: boss@example.com\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:ENV-ADDRESS reject:HDR-TO"},
+	{.label = "egress: the login is not known, the sender decides ENV-AUTH",
+	 .from = "erp@other.nl", .rcpt = {"DMS@msa-smtp.htpoort.nl"}, .flags = HTG_MSG_EGRESS,
+	 .text = H_FROM "To: DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "egress: conforming message passes",
+	 .rcpt = {"AGS@msa-smtp.htpoort.nl"}, .flags = HTG_MSG_EGRESS,
+	 .text = GOOD, .want = HTG_ACCEPT, .want_findings = ""},
 	{.label = "ENV-ONE-SENDER null sender, not a DSN", .from = "",
 	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-ONE-SENDER"},
 	{.label = "ENV-ONE-SENDER not a full address", .from = "jan",
@@ -320,7 +426,7 @@ judge_case(const struct tc *c, struct htg_msg *msg)
 START_TEST(test_rule_cases)
 {
 	const struct tc *c = &cases[_i];
-	struct htg_msg *msg = htg_msg_new(cfg, 0);
+	struct htg_msg *msg = htg_msg_new(cfgs[c->variant], c->flags);
 	enum htg_verdict v = judge_case(c, msg);
 	char   *got = findings_string(msg);
 
@@ -394,25 +500,28 @@ END_TEST
 
 START_TEST(test_report_only)
 {
-	static const char ro_conf[] = "[global]\nreport_only = yes\n"
-		"[stream AGS]\n[account a]\nsenders = *\nstreams = *\n";
-	char	path[] = "/tmp/htgate-test-XXXXXX", err[512];
-	int	fd = mkstemp(path);
-	struct htg_cfg *ro;
-	struct htg_msg *msg;
+	struct htg_msg *msg = htg_msg_new(cfgs[V_REPORT_ONLY], 0);
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, ro_conf, strlen(ro_conf)), (ssize_t) strlen(ro_conf));
-	close(fd);
-	ro = cfg_load(path, err, sizeof(err));
-	unlink(path);
-	ck_assert_msg(ro != NULL, "%s", err);
-	msg = htg_msg_new(ro, 0);
 	htg_msg_mail(msg, "<jan@example.com>", NULL);
 	htg_msg_rcpt(msg, "<AGS@htpoort.nl>", NULL);
 	ck_assert_int_eq(htg_msg_rcpt(msg, "<AGS@htpoort.nl>", NULL), HTG_CONTINUE);
 	htg_msg_free(msg);
-	cfg_unref(ro);
+}
+END_TEST
+
+/* egress: a recipient of another environment than the transport's */
+START_TEST(test_egress_route)
+{
+	struct htg_msg *msg = htg_msg_new(cfg, HTG_MSG_EGRESS);
+	const struct htg_env *prod = cfg_env_by_domain(cfg, "htpoort.nl", NULL);
+
+	htg_msg_set_route(msg, prod);
+	htg_msg_mail(msg, "<jan@example.com>", NULL);
+	ck_assert_int_eq(htg_msg_rcpt(msg, "<AGS@msa-smtp.preprod.htpoort.nl>",
+				      NULL), HTG_REJECT);
+	ck_assert_int_eq(htg_msg_rcpt(msg, "<AGS@msa-smtp.htpoort.nl>", NULL),
+			 HTG_CONTINUE);
+	htg_msg_free(msg);
 }
 END_TEST
 
@@ -430,30 +539,44 @@ START_TEST(test_internal_tempfail)
 }
 END_TEST
 
-/* setup - load the test configuration once */
-static void
-setup(void)
+/* load_conf - a configuration from text, through a temporary file */
+static struct htg_cfg *
+load_conf(const char *text)
 {
 	char	path[] = "/tmp/htgate-test-XXXXXX", err[512];
 	int	fd = mkstemp(path);
+	struct htg_cfg *c;
 
-	if (fd < 0 || write(fd, test_conf, sizeof(test_conf) - 1) < 0)
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
 		abort();
 	close(fd);
-	mimehdr_init();
-	cfg = cfg_load(path, err, sizeof(err));
+	c = cfg_load(path, err, sizeof(err));
 	unlink(path);
-	if (cfg == NULL) {
+	if (c == NULL) {
 		fprintf(stderr, "test config: %s\n", err);
 		abort();
 	}
+	return (c);
 }
 
-/* teardown - release it */
+/* setup - load the test configurations once */
+static void
+setup(void)
+{
+	mimehdr_init();
+	cfgs[V_DEFAULT] = load_conf(test_conf);
+	cfgs[V_REPORT_ONLY] = load_conf(report_only_conf);
+	cfgs[V_MIXED_WARN] = load_conf(mixed_warn_conf);
+}
+
+/* teardown - release them */
 static void
 teardown(void)
 {
-	cfg_unref(cfg);
+	int	i;
+
+	for (i = 0; i < V_COUNT; i++)
+		cfg_unref(cfgs[i]);
 }
 
 /* SMTP replies are US-ASCII (RFC 5321 4.2): so must every rule text be */
@@ -489,6 +612,7 @@ main(void)
 	tcase_add_test(tc, test_texts_ascii);
 	tcase_add_test(tc, test_defer_mode);
 	tcase_add_test(tc, test_report_only);
+	tcase_add_test(tc, test_egress_route);
 	tcase_add_test(tc, test_internal_tempfail);
 	suite_add_tcase(s, tc);
 	return (unit_run(s, 0) ? 1 : 0);

@@ -1,0 +1,130 @@
+/*
+ * NAME
+ *	engine_finding - the finding sink of the rule engine
+ * SYNOPSIS
+ *	#include "engine_int.h"
+ *
+ *	enum htg_action eng_action(const struct htg_msg *msg,
+ *		enum htg_rule_id rule);
+ *	enum htg_verdict eng_add(struct htg_msg *msg, enum htg_rule_id rule,
+ *		enum htg_stage stage, enum htg_action action,
+ *		const char *fmt, ...);
+ *	enum htg_verdict eng_verdict_since(struct htg_msg *msg, size_t mark);
+ *
+ *	enum htg_verdict htg_msg_add_finding(struct htg_msg *msg,
+ *		enum htg_rule_id rule, enum htg_stage stage,
+ *		const char *detail);
+ *	enum htg_verdict htg_msg_add_finding_as(struct htg_msg *msg,
+ *		enum htg_rule_id rule, enum htg_stage stage,
+ *		enum htg_action action, const char *detail);
+ * DESCRIPTION
+ *	Every rule check, in the engine or in an adapter, ends here: a
+ *	finding is recorded with the action configured for its rule
+ *	(cfg_rule_action; report_only turns a reject into a warning), its
+ *	stage and a sanitised detail, and the caller gets the verdict that
+ *	action implies.  A stage's verdict is the worst action among the
+ *	findings it added (eng_verdict_since): reject, then tempfail.
+ *	At most ENG_MAX_FINDINGS are kept; later ones still make the last
+ *	kept finding's action at least as strong, so the verdict is right.
+ *	This file depends on nothing else in the engine, so the engine's
+ *	files form no import circle.
+ * OWNERSHIP
+ *	Findings live in struct htg_msg (engine_int.h).
+ * THREAD SAFETY
+ *	One message per thread.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "log.h"
+
+/* eng_action - configured action of a rule for this message */
+enum htg_action
+eng_action(const struct htg_msg *msg, enum htg_rule_id rule)
+{
+	return (cfg_rule_action(msg->cfg, rule));
+}
+
+/* eng_add - record a finding; HTG_ACT_NONE as action means "configured" */
+enum htg_verdict
+eng_add(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
+	enum htg_action action, const char *fmt, ...)
+{
+	struct htg_finding *f;
+	char	raw[HTG_DETAIL_MAX * 2];
+	va_list	ap;
+
+	if (action == HTG_ACT_NONE)
+		action = eng_action(msg, rule);
+	if (action == HTG_ACT_NONE)
+		return (HTG_CONTINUE);
+	if (msg->cfg->report_only && action == HTG_ACT_REJECT)
+		action = HTG_ACT_WARN;
+	if (msg->nfindings >= ENG_MAX_FINDINGS) {
+		msg->dropped_findings++;
+		f = &msg->findings[ENG_MAX_FINDINGS - 1];
+		if (action > f->action)	/* keep the verdict right */
+			f->action = action;
+	} else {
+		f = &msg->findings[msg->nfindings++];
+		memset(f, 0, sizeof(*f));
+		f->rule = rule;
+		f->action = action;
+		f->stage = stage;
+		va_start(ap, fmt);
+		vsnprintf(raw, sizeof(raw), fmt, ap);
+		va_end(ap);
+		log_sanitize(f->detail, sizeof(f->detail), raw);
+	}
+	if (action == HTG_ACT_REJECT)
+		return (HTG_REJECT);
+	if (action == HTG_ACT_TEMPFAIL)
+		return (HTG_TEMPFAIL);
+	return (HTG_CONTINUE);
+}
+
+/* eng_verdict_since - worst verdict among findings from index mark on */
+enum htg_verdict
+eng_verdict_since(struct htg_msg *msg, size_t mark)
+{
+	enum htg_verdict v = HTG_CONTINUE;
+	size_t	i;
+
+	for (i = mark; i < msg->nfindings; i++) {
+		if (msg->findings[i].action == HTG_ACT_REJECT)
+			return (HTG_REJECT);
+		if (msg->findings[i].action == HTG_ACT_TEMPFAIL)
+			v = HTG_TEMPFAIL;
+	}
+	return (v);
+}
+
+/* htg_msg_add_finding - finding from an adapter, configured action */
+enum htg_verdict
+htg_msg_add_finding(struct htg_msg *msg, enum htg_rule_id rule,
+		    enum htg_stage stage, const char *detail)
+{
+	return (htg_msg_add_finding_as(msg, rule, stage, HTG_ACT_NONE, detail));
+}
+
+/* htg_msg_add_finding_as - finding from an adapter, explicit action */
+enum htg_verdict
+htg_msg_add_finding_as(struct htg_msg *msg, enum htg_rule_id rule,
+		       enum htg_stage stage, enum htg_action action,
+		       const char *detail)
+{
+	if (rule == RULE_LIMIT) {
+		if (msg->limit_hit)
+			return (eng_verdict_since(msg, msg->nfindings));
+		msg->limit_hit = 1;	/* one LIMIT finding per message */
+	}
+	if (rule == RULE_INTERNAL && action == HTG_ACT_NONE)
+		action = msg->cfg->on_internal_error == HTG_ACT_REJECT ?
+			HTG_ACT_REJECT : HTG_ACT_TEMPFAIL;
+	return (eng_add(msg, rule, stage, action, "%s", detail ? detail : ""));
+}
+

@@ -1,0 +1,252 @@
+/*
+ * NAME
+ *	test_record - the uniqueness claims of the decision record
+ * DESCRIPTION
+ *	record_claim() and record_claimed() on a database in a temporary
+ *	directory: a new identifier is claimed, the same holder may claim it
+ *	again (a retry of the same queued message), another holder may not
+ *	within the window but may after it; a message's Message-ID and
+ *	ENVID are claimed together or not at all; of many threads, each
+ *	with its own connection as separate processes have, claiming one
+ *	Message-ID at the same moment exactly one succeeds; a version 1
+ *	database is migrated with its delivered identifiers claimed;
+ *	record_purge() drops old claims.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "unit.h"
+#include "record.h"
+
+#define DAY	86400L
+#define NTHREADS 16
+
+static char dir[] = "/tmp/htgate-test-record-XXXXXX";
+static char path[512];
+
+/* setup - a fresh database path per test */
+static void
+setup(void)
+{
+	static int n;
+
+	if (n == 0 && mkdtemp(dir) == NULL)
+		abort();
+	snprintf(path, sizeof(path), "%s/record%d.db", dir, n++);
+}
+
+/* claim - record_claim() of one Message-ID and/or ENVID */
+static int
+claim(struct record *rec, const char *msgid, const char *envid,
+      const char *holder, long window)
+{
+	struct record_claim c = {.message_id = msgid, .envid = envid,
+		.holder = holder, .queue_id = "QID", .window = window};
+	char	err[256];
+
+	return (record_claim(rec, &c, err, sizeof(err)));
+}
+
+/* claimed - record_claimed() of one Message-ID and/or ENVID */
+static int
+claimed(struct record *rec, const char *msgid, const char *envid, long window)
+{
+	struct record_claim c = {.message_id = msgid, .envid = envid,
+		.window = window};
+
+	return (record_claimed(rec, &c));
+}
+
+/* sql - one statement on the handle's connection */
+static void
+sql(struct record *rec, const char *stmt)
+{
+	ck_assert_int_eq(sqlite3_exec(record_db(rec), stmt, NULL, NULL, NULL),
+			 SQLITE_OK);
+}
+
+START_TEST(test_claim_rules)
+{
+	char	err[256];
+	struct record *rec = record_open(path, err, sizeof(err));
+
+	ck_assert_msg(rec != NULL, "%s", err);
+	ck_assert_int_eq(claimed(rec, "<a@x>", NULL, DAY), 0);
+	ck_assert_int_eq(claim(rec, "<a@x>", NULL, "H1", DAY), 0);
+	ck_assert_int_eq(claimed(rec, "<a@x>", NULL, DAY), RECORD_DUP_MSGID);
+	/* the same queued message again: a retry keeps its claim */
+	ck_assert_int_eq(claim(rec, "<a@x>", NULL, "H1", DAY), 0);
+	/* another message with the same Message-ID */
+	ck_assert_int_eq(claim(rec, "<a@x>", NULL, "H2", DAY), RECORD_DUP_MSGID);
+	/* outside the window the identifier is free again */
+	sql(rec, "UPDATE claim SET time = time - 2 * 86400");
+	ck_assert_int_eq(claimed(rec, "<a@x>", NULL, DAY), 0);
+	ck_assert_int_eq(claim(rec, "<a@x>", NULL, "H2", DAY), 0);
+	ck_assert_int_eq(claim(rec, "<a@x>", NULL, "H1", DAY), RECORD_DUP_MSGID);
+	/* a Message-ID and an ENVID are different kinds */
+	ck_assert_int_eq(claim(rec, NULL, "<a@x>", "H9", DAY), 0);
+	/* nothing to claim */
+	ck_assert_int_eq(claim(rec, NULL, "", "H9", DAY), 0);
+	record_close(rec);
+}
+END_TEST
+
+START_TEST(test_claim_all_or_nothing)
+{
+	char	err[256];
+	struct record *rec = record_open(path, err, sizeof(err));
+
+	ck_assert_msg(rec != NULL, "%s", err);
+	ck_assert_int_eq(claim(rec, NULL, "E1", "H1", DAY), 0);
+	/* a new Message-ID with a used ENVID: neither is claimed */
+	ck_assert_int_eq(claim(rec, "<b@x>", "E1", "H2", DAY), RECORD_DUP_ENVID);
+	ck_assert_int_eq(claimed(rec, "<b@x>", NULL, DAY), 0);
+	ck_assert_int_eq(claim(rec, "<b@x>", "E2", "H2", DAY), 0);
+	ck_assert_int_eq(claim(rec, "<b@x>", "E1", "H3", DAY),
+			 RECORD_DUP_MSGID | RECORD_DUP_ENVID);
+	record_close(rec);
+}
+END_TEST
+
+struct racer {
+	char	holder[16];
+	int	result;
+	pthread_barrier_t *start;
+};
+
+/* race - one thread: its own connection, then claim at the barrier */
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	char	err[256];
+	struct record *rec = record_open(path, err, sizeof(err));
+
+	pthread_barrier_wait(r->start);
+	r->result = rec ? claim(rec, "<race@x>", "E-race", r->holder, DAY) : -1;
+	record_close(rec);
+	return (NULL);
+}
+
+START_TEST(test_claim_race)
+{
+	pthread_t tid[NTHREADS];
+	struct racer r[NTHREADS];
+	pthread_barrier_t start;
+	char	err[256];
+	struct record *rec = record_open(path, err, sizeof(err));
+	int	i, won = 0, lost = 0;
+
+	ck_assert_msg(rec != NULL, "%s", err);	/* schema first */
+	record_close(rec);
+	pthread_barrier_init(&start, NULL, NTHREADS);
+	for (i = 0; i < NTHREADS; i++) {
+		snprintf(r[i].holder, sizeof(r[i].holder), "H%d", i);
+		r[i].start = &start;
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, race, &r[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++) {
+		pthread_join(tid[i], NULL);
+		if (r[i].result == 0)
+			won++;
+		else if (r[i].result == (RECORD_DUP_MSGID | RECORD_DUP_ENVID))
+			lost++;
+	}
+	pthread_barrier_destroy(&start);
+	ck_assert_msg(won == 1 && lost == NTHREADS - 1,
+		      "%d claims won, %d lost of %d", won, lost, NTHREADS);
+}
+END_TEST
+
+START_TEST(test_migrate_v1)
+{
+	sqlite3 *db;
+	char	err[256];
+	struct record *rec;
+
+	/* a version 1 record: two delivered messages, one refused */
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+		"CREATE TABLE decision (id INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+		" host TEXT, queue_id TEXT, stage TEXT, action TEXT NOT NULL,"
+		" rules TEXT, sender TEXT, sasl_user TEXT, recipient TEXT,"
+		" stream TEXT, environment TEXT, message_id TEXT, envid TEXT,"
+		" size INTEGER, body_sha256 TEXT, reply TEXT, daemon TEXT);"
+		"INSERT INTO decision (time, action, message_id, envid) VALUES"
+		" (strftime('%s','now'), 'accept', '<old@x>', NULL),"
+		" (strftime('%s','now'), 'fix', '<fixed@x>', 'E-old'),"
+		" (strftime('%s','now'), 'reject', '<refused@x>', NULL);"
+		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	rec = record_open(path, err, sizeof(err));
+	ck_assert_msg(rec != NULL, "%s", err);
+	ck_assert_int_eq(claimed(rec, "<old@x>", NULL, DAY), RECORD_DUP_MSGID);
+	ck_assert_int_eq(claimed(rec, "<fixed@x>", "E-old", DAY),
+			 RECORD_DUP_MSGID | RECORD_DUP_ENVID);
+	ck_assert_int_eq(claimed(rec, "<refused@x>", NULL, DAY), 0);
+	ck_assert_int_eq(claim(rec, "<old@x>", NULL, "H1", DAY), RECORD_DUP_MSGID);
+	record_close(rec);
+}
+END_TEST
+
+START_TEST(test_purge_claims)
+{
+	char	err[256];
+	struct record *rec = record_open(path, err, sizeof(err));
+
+	ck_assert_msg(rec != NULL, "%s", err);
+	ck_assert_int_eq(claim(rec, "<p@x>", NULL, "H1", 400 * DAY), 0);
+	sql(rec, "UPDATE claim SET time = time - 10 * 86400");
+	ck_assert_int_ge(record_purge(rec, 5 * DAY, err, sizeof(err)), 0);
+	ck_assert_int_eq(claimed(rec, "<p@x>", NULL, 400 * DAY), 0);
+	record_close(rec);
+}
+END_TEST
+
+/* remove_dir - the temporary directory and the databases in it */
+static void
+remove_dir(void)
+{
+	GDir   *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	char   *p;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		p = g_build_filename(dir, name, NULL);
+		(void) g_unlink(p);
+		g_free(p);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	(void) g_rmdir(dir);
+}
+
+int
+main(void)
+{
+	Suite  *s = suite_create("record");
+	TCase  *tc = tcase_create("claims");
+	int	failed;
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_claim_rules);
+	tcase_add_test(tc, test_claim_all_or_nothing);
+	tcase_add_test(tc, test_claim_race);
+	tcase_add_test(tc, test_migrate_v1);
+	tcase_add_test(tc, test_purge_claims);
+	suite_add_tcase(s, tc);
+	failed = unit_run(s, 1);
+	remove_dir();
+	return (failed ? 1 : 0);
+}
