@@ -10,20 +10,24 @@
 #	its envelope (MAIL FROM with ENVID, RCPT TO with NOTIFY) over SMTP
 #	(agree-client.py).  A message expected to be accepted must get 250;
 #	one expected to be refused must get a 5xx at some stage whose reply
-#	names one of the rules expected to reject it.  One "ok"/"FAIL" line
-#	per message.  Exit 77 only when postfix or python3 is missing.
+#	names one of the rules expected to reject it.  One TAP line per
+#	message (tests/tap.sh).  Skipped only when postfix or python3 is
+#	missing.  HTGATE_WRAPPER: see tests/e2e/e2e-lib.sh.
 # OWNERSHIP
 #	tests/corpus.
 #
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 PATH=$PATH:/usr/sbin
+. "$top_srcdir/tests/tap.sh"
 for p in postfix python3; do
-	command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p missing"; exit 77; }
+	command -v "$p" >/dev/null 2>&1 || tap_skip_all "$p missing"
 done
 . "$top_srcdir/sandbox/lib.sh"
 DIR=$top_srcdir/tests/corpus
 sb_init "$top_builddir" 10165 10164
+# sb_init's EXIT trap (sb_cleanup) stops everything; the plan comes first.
+trap 'st=$?; tap_end $st || st=1; (exit $st); sb_cleanup' EXIT
 SB_HTGATE_CONF=$DIR/htgate.conf
 sb_start_milter
 sb_postfix_new relay 10164 relay.example.com
@@ -53,26 +57,27 @@ while IFS='	' read -r file verdict code rules; do
 	wfindings=${want#*	}
 	case $wverdict in
 	accept)
-		[ "$verdict" = accept ] && { echo "ok $file: $code"; continue; } ;;
+		[ "$verdict" = accept ] && { tap_ok "$file: $code"; continue; } ;;
 	tempfail)
-		[ "$verdict" = tempfail ] && { echo "ok $file: $code"; continue; } ;;
+		[ "$verdict" = tempfail ] && { tap_ok "$file: $code"; continue; } ;;
 	reject)
 		if [ "$verdict" = reject ]; then
 			hit=
 			for r in $rules; do
 				case " $wfindings " in *" reject:$r "*) hit=$r ;; esac
 			done
-			[ -n "$hit" ] && { echo "ok $file: $code [$hit]"; continue; }
+			[ -n "$hit" ] && { tap_ok "$file: $code [$hit]"; continue; }
 		fi ;;
 	esac
-	echo "FAIL $file: htgate-check says $wverdict ($wfindings), milter replied $verdict $code [$rules]"
+	tap_not_ok "$file: $verdict $code [$rules]" \
+		"htgate-check says $wverdict ($wfindings), milter replied $verdict $code [$rules]"
 	rc=1
 done <"$SB_TMP/replies"
 n=$(grep -vc '^#' "$DIR/expected.tsv")
 if [ "$total" != "$n" ]; then
-	echo "FAIL: $total replies for $n messages"
+	tap_not_ok "one reply per message" "$total replies for $n messages"
 	rc=1
 fi
-[ $rc = 0 ] || tail -n 20 "$SB_TMP/milter.log"
-echo "# $total messages through the milter"
+[ $rc = 0 ] || tail -n 20 "$SB_TMP/milter.log" | tap_diag
+tap_diag "$total messages through the milter"
 exit $rc

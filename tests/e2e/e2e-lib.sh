@@ -6,19 +6,33 @@
 #	e2e_begin STANDIN_PORT RELAY_PORT [stand-in-only]
 #	e2e_send NAME SAMPLE FROM TO...	-> $E2E_OUT/NAME.swaks, $SB_MSGID
 #	e2e_assert_reply NAME CODE-PREFIX STAGE [TEXT]
-#	e2e_fail MESSAGE
+#	e2e_assert_accepted NAME; e2e_assert_arrived NAME MSGID N
+#	e2e_assert_secret_unseen
+#	e2e_ok MESSAGE; e2e_fail MESSAGE; e2e_skip REASON
 #
 # DESCRIPTION
 #	Run by automake's test driver (top_srcdir, top_builddir, srcdir set),
-#	or by hand from the source tree with top_builddir=BUILDDIR.  Exit 77
-#	(skip) only when a needed program (postfix, swaks, dovecot, openssl)
-#	is missing; everything else that goes wrong is a failure.  Every
-#	test uses its own two loopback ports (10142-10179; the sandbox itself
-#	uses 10140-10141) and its own temp dir, so tests can run in parallel.
+#	or by hand from the source tree with top_builddir=BUILDDIR.  Output
+#	is TAP (tests/tap.sh): e2e_ok and each e2e_assert_* that holds print
+#	"ok N - MESSAGE"; e2e_fail (and an assertion that does not hold)
+#	prints "not ok N - MESSAGE" and stops the test; the plan comes at
+#	the end, printed on exit before the sandbox is stopped, with the
+#	servers' logs as "# " lines after a failure.  An exit with another
+#	status (sb_die, set -e) is a "not ok" too.  Skipped (TAP "1..0 #
+#	SKIP", e2e_skip) only when a needed program (postfix, swaks,
+#	dovecot, openssl) is missing; an "exit 77" before the first
+#	assertion still counts as a skip.  Every test uses its own two
+#	loopback ports (10142-10179; the sandbox itself uses 10140-10141)
+#	and its own temp dir, so tests can run in parallel.
+#
+#	HTGATE_WRAPPER: a command line the sandbox starts htgate-milter and
+#	htgate-policyd under (e.g. valgrind ...), honoured by sandbox/lib.sh
+#	sb_start_daemon.
 
 set -eu
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:?set top_builddir to the build directory}"
+. "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/sandbox/lib.sh"
 E2E_SAMPLES=$top_srcdir/sandbox/samples
 E2E_NAME=$(basename "$0" .sh)
@@ -29,11 +43,14 @@ e2e_begin()
 	local miss
 	miss=$(sb_missing_bins)
 	if [ -n "$miss" ]; then
-		echo "SKIP: $E2E_NAME: missing programs: $miss"
-		exit 77
+		e2e_skip "$E2E_NAME: missing programs: $miss"
 	fi
 	sb_init "$top_builddir" "$1" "$2"
 	SB_CLEANUP_HOOK=e2e_on_exit
+	# sb_init's EXIT trap is sb_cleanup: hand it the exit status (1 after
+	# a "not ok", also one printed in a subshell) and let its hook
+	# (e2e_on_exit) print the plan.
+	trap 'E2E_STATUS=$?; e2e_exit' EXIT
 	E2E_OUT=$SB_TMP/out
 	mkdir -p "$E2E_OUT"
 	if [ "${3:-}" = stand-in-only ]; then
@@ -48,24 +65,39 @@ e2e_begin()
 }
 
 E2E_FAILED=0
+E2E_STATUS=0
 
-# e2e_on_exit - on failure, show what the servers said (never a secret)
+# e2e_exit - the EXIT trap: sb_cleanup with the status (1 after a "not ok")
+e2e_exit()
+{
+	set +e
+	if [ "$E2E_STATUS" = 0 ] && tap_failed; then
+		E2E_STATUS=1
+	fi
+	(exit "$E2E_STATUS")
+	sb_cleanup
+}
+
+# e2e_on_exit - after a failure, what the servers said (never a secret);
+# then the plan (run by sb_cleanup before it stops the sandbox)
 e2e_on_exit()
 {
-	[ "$E2E_FAILED" = 1 ] || return 0
 	local f
-	for f in relay/maillog standin/maillog milter.log policyd.log \
-	    dovecot/dovecot.log relay/htgate-config.log; do
-		[ -s "$SB_TMP/$f" ] || continue
-		echo "---- $f (last 40 lines)"
-		tail -n 40 "$SB_TMP/$f"
-	done
+	if [ "$E2E_FAILED" = 1 ] || [ "$E2E_STATUS" != 0 ] || tap_failed; then
+		for f in relay/maillog standin/maillog milter.log policyd.log \
+		    dovecot/dovecot.log relay/htgate-config.log; do
+			[ -s "$SB_TMP/$f" ] || continue
+			tap_diag "---- $f (last 40 lines)"
+			tail -n 40 "$SB_TMP/$f" | tap_diag
+		done
+	fi
+	tap_end "$E2E_STATUS" || :
 }
 
 # e2e_fail - report a failed assertion and stop
 e2e_fail()
 {
-	echo "FAIL: $E2E_NAME: $*"
+	tap_not_ok "$*"
 	E2E_FAILED=1
 	exit 1
 }
@@ -73,7 +105,13 @@ e2e_fail()
 # e2e_ok - report a passed assertion
 e2e_ok()
 {
-	echo "ok: $*"
+	tap_ok "$*"
+}
+
+# e2e_skip - skip the whole test (before its first assertion)
+e2e_skip()
+{
+	tap_skip_all "$*"
 }
 
 # e2e_send - render SAMPLE and send it to the relay; transcript in NAME.swaks

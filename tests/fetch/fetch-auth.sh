@@ -25,7 +25,7 @@ check "world-readable password file: reported" grep -q 'password_file' "$T/mode.
 chmod 600 "$T/company.pw"
 
 run_fetch "$T/ok.log" -v
-check "right password: delivered (-v)" [ "$rc" -eq 0 ] && wait_delivered answers 1
+check "right password: delivered (-v)" eval '[ "$rc" -eq 0 ] && wait_delivered answers 1'
 check "verbose log hides the secret" grep -q 'AUTH PLAIN (secret not shown)' "$T/ok.log"
 check "password never logged" no_secret "$T"/*.log "$T"/*.out
 fetch_done

@@ -1,9 +1,18 @@
 #!/bin/sh
-# fetch-cut: the POP3 connection is cut (or htgate-fetch is killed) after
-# a message was handed over and marked DELE but before QUIT committed the
-# deletion: the next run deletes it without delivering it again.
+# fetch-cut: the POP3 connection is cut (or htgate-fetch is killed with
+# SIGKILL while it waits for the local MTA) after a message was handed over
+# and marked DELE but before QUIT committed the deletion: the next run
+# deletes it without delivering it again.
 . "$srcdir/fetch/lib.sh" 2>/dev/null || . "$srcdir/lib.sh"
 POP3=10184 SMTP=10185 PPROXY=10186 SPROXY=10187
+
+# stalled_by PID - the SMTP session the proxy stalled (FLAGDIR/stalled:
+# the client's address and port) is a connection of process PID
+stalled_by() {
+	sport=$(awk '{ print $2 }' "$T/sf/stalled" 2>/dev/null)
+	[ -n "$sport" ] &&
+	ss -Htnp state established "( sport = :$sport )" | grep -q "pid=$1,"
+}
 
 make_pki
 start_dovecot good $POP3 good
@@ -11,7 +20,8 @@ start_postfix $SMTP
 mkdir -p "$T/pf" "$T/sf"
 start_helper proxy $PPROXY $POP3 "$T/pf"
 start_helper proxy $SPROXY $SMTP "$T/sf" 1
-wait_port $PPROXY && wait_port $SPROXY || { echo "FAIL: proxies"; exit 1; }
+SPROXY_PID=$!
+wait_port $PPROXY && wait_port $SPROXY || tap_bail_out "proxies did not start"
 write_conf "$T/htgate.conf" $PPROXY "smtp:127.0.0.1:$SPROXY"
 put_msg m1 "One"; put_msg m2 "Two"; put_msg m3 "Three"
 
@@ -35,24 +45,38 @@ check "next run: message 1 deleted without delivery" \
 	[ "$(grep -c 'outcome=deleted-already-delivered' "$T/cut2.log")" -eq 1 ]
 check "next run: messages 2 and 3 delivered" wait_delivered answers 3
 check "next run: server empty, state empty" \
-	[ "$(server_count)" -eq 0 ] && [ "$(grep -vc '^#' "$T/state/fetch-company.state")" -eq 0 ]
+	eval '[ "$(server_count)" -eq 0 ] && [ "$(grep -vc "^#" "$T/state/fetch-company.state")" -eq 0 ]'
 check "cut: each message exactly once" exactly_once 3
 
-# Crash variant: kill -9 while the MTA stalls after one hand-over.
+# Crash variant: kill -9 while the MTA stalls after one hand-over.  A
+# fresh SMTP proxy (its count of hand-overs back at 0): stop the old one
+# and wait until its port is free.
+kill $SPROXY_PID 2>/dev/null; wait $SPROXY_PID 2>/dev/null
 rm -f "$T/sf/stalled" "$T/sf/release"
-kill $(echo $PIDS | awk '{print $NF}') 2>/dev/null
-sleep 0.3
+for _ in $(seq 1 50); do
+	ss -Htln "( sport = :$SPROXY )" | grep -q . || break
+	sleep 0.1
+done
 start_helper proxy $SPROXY $SMTP "$T/sf" 1
-wait_port $SPROXY
+SPROXY_PID=$!
+wait_port $SPROXY || tap_bail_out "the second SMTP proxy did not start"
+check "kill: a fresh SMTP proxy (no session stalled yet)" [ ! -e "$T/sf/stalled" ]
 put_msg m4 "Four"; put_msg m5 "Five"
 "$FETCH" -c "$T/htgate.conf" -t 20 >"$T/kill1.log" 2>&1 &
-FPID=$!
+FPID=$!; PIDS="$PIDS $FPID"
 check "kill: MTA stalls on the second message" wait_file "$T/sf/stalled"
-kill -9 $FPID; wait $FPID 2>/dev/null
+check "kill: htgate-fetch is blocked in the MTA dialogue when killed" stalled_by $FPID
+check "kill: the first message was handed over before the stall" \
+	grep -q 'message_id=<m4@htpoort.test> .*outcome=delivered' "$T/kill1.log"
+kill -9 $FPID; wait $FPID; krc=$?
+check "kill: htgate-fetch died of SIGKILL (status $krc)" [ "$krc" -eq 137 ]
 touch "$T/sf/release"
 check "kill: nothing deleted on the server" [ "$(server_count)" -eq 2 ]
 run_fetch "$T/kill2.log"
-check "after kill: exit 0, server empty" [ "$rc" -eq 0 ] && [ "$(server_count)" -eq 0 ]
+u4=$(sed -n 's/.* uidl=\([^ ]*\) .*message_id=<m4@htpoort.test> .*outcome=delivered.*/\1/p' "$T/kill1.log")
+check "after kill: message 4 deleted without delivery" \
+	eval '[ -n "$u4" ] && [ "$(grep -c "uidl=$u4 .*outcome=deleted-already-delivered" "$T/kill2.log")" -eq 1 ]'
+check "after kill: exit 0, server empty" eval '[ "$rc" -eq 0 ] && [ "$(server_count)" -eq 0 ]'
 check "after kill: 5 messages delivered" wait_delivered answers 5
 check "after kill: exactly once" exactly_once 5
 fetch_done

@@ -9,7 +9,7 @@ start_dovecot good $POP3 good
 start_postfix $SMTP
 mkdir -p "$T/sf"
 start_helper proxy $SPROXY $SMTP "$T/sf" 0
-wait_port $SPROXY || { echo "FAIL: proxy"; exit 1; }
+wait_port $SPROXY || tap_bail_out "proxy did not start"
 sleep 0.2; rm -f "$T/sf/stalled"	# the probe itself was a session
 write_conf "$T/htgate.conf" $POP3 "smtp:127.0.0.1:$SPROXY"
 put_msg m1 "One"; put_msg m2 "Two"
@@ -28,7 +28,8 @@ touch "$T/sf/release"
 wait $P1; rc1=$?
 wait $P3; rc3=$?
 check "first run: temporary failure for the stalled message" [ "$rc1" -eq 75 ]
-check "third run: waited, then delivered everything" [ "$rc3" -eq 0 ] && wait_delivered answers 2
+check "third run: waited, then delivered everything" \
+	eval '[ "$rc3" -eq 0 ] && wait_delivered answers 2'
 check "server empty" [ "$(server_count)" -eq 0 ]
 check "exactly once" exactly_once 2
 fetch_done

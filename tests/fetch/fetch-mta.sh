@@ -35,7 +35,7 @@ postconf -c "$T/postfix" -e 'smtpd_client_restrictions ='
 postfix -c "$T/postfix" reload >/dev/null 2>&1; sleep 1
 run_fetch "$T/retry.log"
 check "after 4xx: delivered on the next run" wait_delivered answers 3
-check "after 4xx: exit 0, server empty" [ "$rc" -eq 0 ] && [ "$(server_count)" -eq 0 ]
+check "after 4xx: exit 0, server empty" eval '[ "$rc" -eq 0 ] && [ "$(server_count)" -eq 0 ]'
 
 put_msg m4 "Please REJECTME"
 run_fetch "$T/reject.log"

@@ -8,7 +8,7 @@
 . "$srcdir/fetch/lib.sh" 2>/dev/null || . "$srcdir/lib.sh"
 POP3=10172 SMTP=10173
 FILL=$top_builddir/tests/report/record_fill
-[ -x "$FILL" ] || { echo "FAIL: $FILL not built"; exit 1; }
+[ -x "$FILL" ] || tap_bail_out "$FILL not built"
 
 make_pki
 start_dovecot good $POP3 good
@@ -20,7 +20,7 @@ write_conf "$T/htgate.conf" $POP3 "smtp:127.0.0.1:$SMTP" "[record]" "enabled = y
 # The record: one delivered message of erp@, one refused message of refused@.
 now=$(date +%s)
 printf '%s\th\tQ1\teom\taccept\t-\terp@local.test\t-\tAGS@htpoort.test\tAGS\ttest\t<orig-1@erp.example.com>\tENV-ORIG-1\t100\t-\t-\tmilter\n%s\th\tQ2\teom\treject\tHDR-CC\trefused@local.test\t-\tAGS@htpoort.test\tAGS\ttest\t<refused-1@erp.example.com>\tENV-REF-1\t100\t-\t550 no\tmilter\n' \
-	"$now" "$now" | "$FILL" "$T/state/record.db" tsv || { echo "FAIL: record_fill"; exit 1; }
+	"$now" "$now" | "$FILL" "$T/state/record.db" tsv || tap_bail_out "record_fill"
 
 # put_raw NAME HEADERS BODY - a message with extra header lines
 put_raw() {

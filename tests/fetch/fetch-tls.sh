@@ -9,7 +9,7 @@ start_helper nostls $NOSTLS "$T/nostls.wire"
 start_helper tls12 $TLS12 "$T/pki/good.crt" "$T/pki/good.key" "$T/tls12.wire"
 start_dovecot wrong $WRONG wrong
 start_dovecot good $GOOD good
-wait_port $NOSTLS && wait_port $TLS12 || { echo "FAIL: helpers"; exit 1; }
+wait_port $NOSTLS && wait_port $TLS12 || tap_bail_out "helpers did not start"
 put_msg m1 "Answer"
 
 write_conf "$T/htgate.conf" $NOSTLS "smtp:127.0.0.1:$SMTP"

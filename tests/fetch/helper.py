@@ -9,9 +9,11 @@
   helper.py proxy LISTEN_PORT TARGET_PORT FLAGDIR [stall_after]
       TCP proxy.  Closes both sides when FLAGDIR/cut appears.  With
       stall_after=N (SMTP), after N server lines containing "queued as"
-      every new session gets no replies: FLAGDIR/stalled is created and
-      the session is closed when FLAGDIR/release appears (later sessions
-      are forwarded normally).
+      every new session gets no replies: FLAGDIR/stalled is created,
+      holding the stalled client's address and port ("127.0.0.1 PORT",
+      so a test can tell which process is stalled), and the session is
+      closed when FLAGDIR/release appears (later sessions are forwarded
+      normally).
 The tests poll the port to see that a helper is ready.
 """
 import os
@@ -105,18 +107,21 @@ class Proxy:
 
     def serve(self):
         while True:
-            c, _ = self.srv.accept()
+            c, peer = self.srv.accept()
             u = socket.create_connection(("127.0.0.1", self.tport))
-            threading.Thread(target=self.session, args=(c, u),
+            threading.Thread(target=self.session, args=(c, u, peer),
                              daemon=True).start()
 
-    def session(self, c, u):
+    def session(self, c, u, peer):
         done = threading.Event()
         stall = (self.stall_after is not None
                  and self.queued >= self.stall_after
                  and not self.flag("release"))
         if stall:
-            open(os.path.join(self.flagdir, "stalled"), "w").close()
+            tmp = os.path.join(self.flagdir, "stalled.tmp")
+            with open(tmp, "w") as f:
+                f.write("%s %d\n" % peer[:2])
+            os.rename(tmp, os.path.join(self.flagdir, "stalled"))
         for a, b, up in ((c, u, False), (u, c, True)):
             threading.Thread(target=self.pump, args=(a, b, up, done, stall),
                              daemon=True).start()

@@ -6,10 +6,13 @@
 # a virtual maildir, and, when a test asks, the python3 helpers in
 # tests/fetch/helper.py.  Everything started is stopped by fetch_cleanup
 # (installed as the EXIT trap).  Each test script passes its own ports
-# (range 10180-10199) so the scripts can run in parallel.
+# (range 10180-10199) so the scripts can run in parallel.  Output is TAP
+# (tests/tap.sh): check prints one line per assertion, the plan comes at
+# the end; a set-up step that fails bails out.
 
 set -u
 : "${top_builddir:?}" "${srcdir:?}"
+. "${top_srcdir:-$srcdir/..}/tests/tap.sh"
 FETCH=$top_builddir/tools/htgate-fetch
 HELPER=$srcdir/fetch/helper.py
 [ -f "$HELPER" ] || HELPER=$srcdir/helper.py
@@ -18,21 +21,21 @@ PASSWORD='Sup3r-Secret-Pw!'
 
 fetch_skip_unless() {
 	for b in "$@"; do
-		command -v "$b" >/dev/null 2>&1 || [ -x "$b" ] || {
-			echo "SKIP: $b not found"; exit 77; }
+		command -v "$b" >/dev/null 2>&1 || [ -x "$b" ] ||
+			tap_skip_all "$b not found"
 	done
 }
 fetch_skip_unless dovecot postfix openssl python3 /usr/sbin/postconf
-[ -x "$FETCH" ] || { echo "FAIL: $FETCH not built"; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (Dovecot/Postfix)"; exit 77; }
+[ -x "$FETCH" ] || tap_bail_out "$FETCH not built"
+[ "$(id -u)" = 0 ] || tap_skip_all "needs root (Dovecot/Postfix)"
 
 T=$(mktemp -d /tmp/htg-fetch.XXXXXX)
 chmod 755 "$T"
 PIDS=""
 DOVECOTS=""
 POSTFIX_UP=""
-failures=0
 
+# fetch_cleanup - the EXIT trap: stop what was started, the plan, the logs
 fetch_cleanup() {
 	rc=$?
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
@@ -44,27 +47,26 @@ fetch_cleanup() {
 	for d in $DOVECOTS; do
 		[ -f "$d/run/master.pid" ] && kill -9 "$(cat "$d/run/master.pid")" 2>/dev/null
 	done
-	if [ "$failures" -ne 0 ] || [ "$rc" -ne 0 ]; then
-		echo "--- logs kept in $T"
+	if tap_failed || [ "$rc" -ne 0 ]; then
+		tap_diag "--- logs kept in $T"
 		for f in "$T"/*.log "$T"/postfix/maillog; do
 			case $f in */pki.log) continue;; esac
-			[ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
+			[ -f "$f" ] && { tap_diag "--- $f"; tail -n 40 "$f" | tap_diag; }
 		done
-		[ "$rc" -eq 0 ] && rc=1
 		[ -n "${KEEP:-}" ] || rm -rf "$T"
 	else
 		rm -rf "$T"
 	fi
-	exit $rc
+	tap_end "$rc"
+	exit $?
 }
 trap fetch_cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+ok() { tap_ok "$*"; }
+not_ok() { tap_not_ok "$*"; }
 check() {	# check "label" command...
-	label=$1; shift
-	if "$@"; then ok "$label"; else not_ok "$label"; fi
+	tap_check "$@"
 }
 
 # make_pki - CA, server cert for 127.0.0.1/localhost, wrong-host cert, other CA
@@ -87,7 +89,7 @@ make_pki() {
 		openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
 			-days 2 -extfile $n.ext -out $n.crt
 	done
-	) >"$T/pki.log" 2>&1 || { echo "FAIL: openssl"; cat "$T/pki.log"; exit 1; }
+	) >"$T/pki.log" 2>&1 || { tap_diag <"$T/pki.log"; tap_bail_out "openssl"; }
 	chmod 644 "$P"/*
 }
 
@@ -141,10 +143,11 @@ service anvil {
 }
 EOC
 	dovecot -c "$D/dovecot.conf" >"$T/dovecot-$name.start.log" 2>&1 || {
-		echo "FAIL: dovecot $name did not start"; cat "$T/dovecot-$name.start.log"
-		cat "$T/dovecot-$name.log" 2>/dev/null; exit 1; }
+		tap_diag <"$T/dovecot-$name.start.log"
+		[ -f "$T/dovecot-$name.log" ] && tap_diag <"$T/dovecot-$name.log"
+		tap_bail_out "dovecot $name did not start"; }
 	DOVECOTS="$DOVECOTS $D"
-	wait_port "$port" || { echo "FAIL: dovecot $name not listening"; cat "$T/dovecot-$name.log"; exit 1; }
+	wait_port "$port" || { tap_diag <"$T/dovecot-$name.log"; tap_bail_out "dovecot $name not listening"; }
 }
 
 # wait_port PORT - until something listens there (5 s)
@@ -165,7 +168,7 @@ start_postfix() {
 	chown postfix "$T/data"; chown nobody:nogroup "$T/vmail"
 	sed -e "s/^smtp      inet  n       -       y       -       -       smtpd/127.0.0.1:$port inet n - n - - smtpd/" \
 		/usr/share/postfix/master.cf.dist > "$PF/master.cf"
-	grep -q "^127.0.0.1:$port" "$PF/master.cf" || { echo "FAIL: master.cf edit"; exit 1; }
+	grep -q "^127.0.0.1:$port" "$PF/master.cf" || tap_bail_out "master.cf edit"
 	cat > "$PF/main.cf" <<EOC
 compatibility_level = 3.6
 queue_directory = $T/queue
@@ -194,9 +197,10 @@ smtputf8_enable = no
 EOC
 	postfix -c "$PF" check >"$T/postfix-check.log" 2>&1
 	postfix -c "$PF" start >"$T/postfix-start.log" 2>&1 || {
-		echo "FAIL: postfix start"; cat "$T/postfix-start.log" "$PF/maillog" 2>/dev/null; exit 1; }
+		cat "$T/postfix-start.log" "$PF/maillog" 2>/dev/null | tap_diag
+		tap_bail_out "postfix start"; }
 	POSTFIX_UP=1
-	wait_port "$port" || { echo "FAIL: postfix not listening"; cat "$PF/maillog"; exit 1; }
+	wait_port "$port" || { tap_diag <"$PF/maillog"; tap_bail_out "postfix not listening"; }
 }
 
 # write_conf FILE POP3PORT DELIVER [extra lines...] - htgate.conf for the tests
@@ -281,9 +285,8 @@ no_secret() {
 	! grep -qF "$PASSWORD" "$@"
 }
 
+# fetch_done - the end of a test: the EXIT trap prints the plan
 fetch_done() {
-	if [ "$failures" -ne 0 ]; then echo "FAIL: $failures check(s) failed"; exit 1; fi
-	echo "PASS"
 	exit 0
 }
 

@@ -18,7 +18,8 @@ DESCRIPTION
     requests whose values hold CR, ESC and BEL that end up in the reply
     and the log line (must be escaped: one reply line, no raw control
     byte in reply or log).
-    Prints one "ok"/"not ok" line per check; exit 1 if any failed.
+    Prints one TAP line per check (tests/tap.py; numbered on from the
+    calling hostile.sh); exit 1 if any failed.
 OWNERSHIP
     tests/hostile (hardening).  Temporary files are removed at exit.
 """
@@ -35,6 +36,7 @@ import time
 SRCDIR = os.environ.get("srcdir", os.path.dirname(os.path.abspath(__file__)) + "/..")
 sys.path.insert(0, os.path.join(SRCDIR, "policy"))
 import policyd_test as pt  # noqa: E402 - reuse its daemon, client, check()
+import tap  # noqa: E402 - tests/tap.py (on the path through policyd_test)
 
 TOP_SRC = os.environ.get("top_srcdir", os.path.join(SRCDIR, ".."))
 BUILD = os.environ.get("top_builddir", ".")
@@ -223,8 +225,8 @@ def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "check"
     for b in (CHECK, POLICYD):
         if not os.access(b, os.X_OK):
-            print("not ok - %s not built" % b)
-            return 1
+            tap.not_ok("%s built" % b)
+            return tap.end()
     tmp = tempfile.mkdtemp(prefix="htg-hostile-")
     d = None
     try:
@@ -244,8 +246,8 @@ def main():
         if d is not None:
             d.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("# hostile %s: %d checks, %d failed" % (what, pt.checks, pt.failures))
-    return 1 if pt.failures else 0
+    tap.diag("hostile %s: %d checks, %d failed" % (what, pt.checks, pt.failures))
+    return tap.end()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ language = en
 [account example]
 senders = *@example.com
 CONF
-"$MILTER" -f -l -c "$T/htgate.conf" -p "unix:$T/m.sock" >"$T/m.log" 2>&1 &
+${HTGATE_WRAPPER:-} "$MILTER" -f -l -c "$T/htgate.conf" -p "unix:$T/m.sock" >"$T/m.log" 2>&1 &
 PID=$!
 i=0
 while [ ! -S "$T/m.sock" ]; do

@@ -7,34 +7,35 @@
 # the reply codes (in the scripts) and the decision log lines (here), then
 # tests -n, SIGHUP reloads (broken and good), the HTGATE_TEST_FAIL_AT hook,
 # non-SMTP mode (-N) and a clean stop on SIGTERM.  Everything started is
-# stopped and removed on exit.  Exit 77 (skip) only without miltertest.
+# stopped and removed on exit.  TAP output (tests/tap.sh): one line per
+# check; skipped only without miltertest.
 #
 # Environment: top_srcdir, top_builddir (set by automake's test driver);
-# HTGATE_MILTER overrides the binary under test.
+# HTGATE_MILTER overrides the binary under test; HTGATE_WRAPPER, if set,
+# is a command line the daemons are started under (e.g. valgrind ...).
 set -eu
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
+. "$top_srcdir/tests/tap.sh"
 MILTER=${HTGATE_MILTER:-$top_builddir/milter/htgate-milter}
+WRAPPER=${HTGATE_WRAPPER:-}
 MTDIR=$top_srcdir/tests/milter
 
 if ! command -v miltertest >/dev/null 2>&1; then
-	echo "SKIP: miltertest not installed (Debian package miltertest)"
-	exit 77
+	tap_skip_all "miltertest not installed (Debian package miltertest)"
 fi
 if [ ! -x "$MILTER" ]; then
-	echo "FAIL: $MILTER not built"
-	exit 1
+	tap_bail_out "$MILTER not built"
 fi
 
 MTDEFS=""
 T=$(mktemp -d "${TMPDIR:-/tmp}/htgate-milter-test.XXXXXX")
 PIDS=""
-FAILED=0
-NTEST=0
 
-# cleanup - stop every milter still running and remove the directory
+# cleanup - stop every milter still running, remove the directory, plan
 cleanup() {
+	st=$?
 	for p in $PIDS; do
 		kill "$p" 2>/dev/null || :
 	done
@@ -42,30 +43,23 @@ cleanup() {
 		wait "$p" 2>/dev/null || :
 	done
 	rm -rf "$T"
+	tap_end $st
 }
-trap cleanup EXIT
+trap 'cleanup; exit $?' EXIT
 trap 'exit 1' INT TERM HUP
 
-# result - print a TAP-like line and count failures
+# result STATUS DESCRIPTION - one TAP line: ok when STATUS is 0
 result() {
-	NTEST=$((NTEST + 1))
 	if [ "$1" -eq 0 ]; then
-		echo "ok $NTEST - $2"
+		tap_ok "$2"
 	else
-		echo "not ok $NTEST - $2"
-		FAILED=$((FAILED + 1))
+		tap_not_ok "$2"
 	fi
 }
 
 # check DESCRIPTION COMMAND... - a test that passes when COMMAND succeeds
 check() {
-	desc=$1
-	shift
-	if "$@"; then
-		result 0 "$desc"
-	else
-		result 1 "$desc"
-	fi
+	tap_check "$@"
 }
 
 # write_conf FILE REPORT_ONLY - the private configuration
@@ -108,11 +102,12 @@ start_milter() {
 	envset=$2
 	shift 2
 	rm -f "$T/$name.sock"
+	# shellcheck disable=SC2086 # WRAPPER: a command line
 	if [ "$envset" = - ]; then
-		"$MILTER" -f -l -v -c "$T/htgate.conf" -p "unix:$T/$name.sock" \
-			"$@" >"$T/$name.log" 2>&1 &
+		$WRAPPER "$MILTER" -f -l -v -c "$T/htgate.conf" \
+			-p "unix:$T/$name.sock" "$@" >"$T/$name.log" 2>&1 &
 	else
-		env "$envset" "$MILTER" -f -l -v -c "$T/htgate.conf" \
+		env "$envset" $WRAPPER "$MILTER" -f -l -v -c "$T/htgate.conf" \
 			-p "unix:$T/$name.sock" "$@" >"$T/$name.log" 2>&1 &
 	fi
 	MPID=$!
@@ -121,9 +116,8 @@ start_milter() {
 	while [ ! -S "$T/$name.sock" ]; do
 		i=$((i + 1))
 		if [ $i -gt 100 ] || ! kill -0 "$MPID" 2>/dev/null; then
-			echo "FAIL: $name did not start:"
-			cat "$T/$name.log"
-			exit 1
+			tap_diag <"$T/$name.log"
+			tap_bail_out "$name did not start"
 		fi
 		sleep 0.05
 	done
@@ -141,14 +135,15 @@ stop_milters() {
 		rc=0
 		wait "${pn%%:*}" || rc=$?
 		PIDS=$(echo "$PIDS" | sed "s/ ${pn%%:*}\$//; s/ ${pn%%:*} / /")
-		if [ $rc -ne 0 ]; then
-			sed 's/^/# /' "$T/${pn#*:}.log" | tail -40
-		fi
 		result $rc "${pn#*:} stops cleanly on SIGTERM (exit $rc)"
+		if [ $rc -ne 0 ]; then
+			tail -n 40 "$T/${pn#*:}.log" | tap_diag
+		fi
 	done
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-	[ $ms -lt 3000 ]
-	result $? "all milters stopped within 3 s of SIGTERM (${ms} ms)"
+	rc=0
+	[ $ms -lt 3000 ] || rc=1
+	result $rc "all milters stopped within 3 s of SIGTERM (${ms} ms)"
 }
 
 # wait_log NAME TEXT - wait up to 5 s for TEXT in the instance's log
@@ -174,29 +169,31 @@ run_case() {
 	miltertest -D mtdir="$MTDIR" -D sock="unix:$T/$inst.sock" $MTDEFS \
 		-s "$MTDIR/$script.lua" >"$T/mt.out" 2>&1 || rc=$?
 	tail -n +"$((before + 1))" "$T/$inst.log" >"$T/case.log"
-	if [ $rc -ne 0 ]; then
-		sed 's/^/# /' "$T/mt.out"
-	fi
+	why=
 	for pat in "$@"; do
 		case $pat in
 		!*)
 			if grep -F -e "${pat#!}" "$T/case.log" >/dev/null; then
-				echo "# log has unexpected: ${pat#!}"
+				why="$why
+log has unexpected: ${pat#!}"
 				rc=1
 			fi
 			;;
 		*)
 			if ! grep -F -e "$pat" "$T/case.log" >/dev/null; then
-				echo "# log lacks: $pat"
+				why="$why
+log lacks: $pat"
 				rc=1
 			fi
 			;;
 		esac
 	done
-	if [ $rc -ne 0 ]; then
-		sed 's/^/# log: /' "$T/case.log"
-	fi
 	result $rc "$script on $inst"
+	if [ $rc -ne 0 ]; then
+		tap_diag <"$T/mt.out"
+		[ -z "$why" ] || tap_diag "${why#?}"
+		sed 's/^/log: /' "$T/case.log" | tap_diag
+	fi
 }
 
 write_conf "$T/htgate.conf" no
@@ -245,9 +242,18 @@ run_case b64-bad main "[HTG MIME-B64]" "action=reject"
 run_case b64-truncated main "[HTG MIME-B64]" "action=reject stage=eom"
 run_case nonhtg-cc main "not HTG-bound" "!action=reject"
 run_case dsn main "action=accept" "!action=reject"
+run_case dsn-fake main "action=reject stage=eom rule=ENV-ONE-SENDER" \
+	"action=reject stage=header rule=HDR-CC" "!action=accept"
+run_case address-forms main "rule=ENV-ADDRESS" "trailing dot" "percent hack" \
+	"bang path" "source route" "quoted local part"
+run_case egress main "role=egress" "rule=HDR-TO" "rule=ENV-ENVIRONMENT" \
+	"not an HTG address" "fix: delrcpt+addrcpt_par <AGS@msa-smtp.htpoort.nl> ORCPT=rfc822;AGS@htpoort.nl"
 run_case exchange main "action=accept stage=eom" "!LIMIT"
 run_case envid-fix main "fix:ENV-ENVID" \
 	"fix: chgfrom <erp@example.com> RET=HDRS ENVID="
+run_case disposition-fix main "fix:MIME-DISPOSITION" \
+	"fix: addheader Content-Disposition attachment; filename=" \
+	"fix: chgheader Content-Disposition attachment; filename="
 run_case notify-fix main "fix:ENV-NOTIFY" \
 	"fix: delrcpt+addrcpt_par <AGS@msa-smtp.htpoort.nl> NOTIFY=FAILURE"
 
@@ -255,15 +261,17 @@ run_case notify-fix main "fix:ENV-NOTIFY" \
 if command -v python3 >/dev/null 2>&1; then
 	before=$(wc -l <"$T/main.log")
 	rc=0
-	python3 "$MTDIR/nonsmtp-detect.py" "$T/main.sock" || rc=$?
+	python3 "$MTDIR/nonsmtp-detect.py" "$T/main.sock" >"$T/nonsmtp.out" 2>&1 || rc=$?
 	tail -n +"$((before + 1))" "$T/main.log" >"$T/case.log"
 	grep -F "non-SMTP submission" "$T/case.log" >/dev/null || rc=1
-	if [ $rc -ne 0 ]; then
-		sed 's/^/# log: /' "$T/case.log"
-	fi
 	result $rc "non-SMTP connection (localhost, 127.0.0.1, port 0) detected"
+	if [ $rc -ne 0 ]; then
+		tap_diag <"$T/nonsmtp.out"
+		sed 's/^/log: /' "$T/case.log" | tap_diag
+	fi
 else
-	echo "ok # SKIP non-SMTP detection: python3 not installed"
+	tap_skip "non-SMTP connection (localhost, 127.0.0.1, port 0) detected" \
+		"python3 not installed"
 fi
 
 # SIGHUP with a broken config: logged, the old one stays in force.
@@ -298,14 +306,9 @@ done
 # Non-SMTP submissions (-N): nothing refused at RCPT, decided at EOM.
 run_case nonsmtp nonsmtp "action=reject stage=eom" "ENV-ONE-RCPT" \
 	"!stage=rcpt"
+run_case nonsmtp-mixed nonsmtp "action=reject stage=eom rule=ENV-MIXED" \
+	"!stage=rcpt"
 
 # shellcheck disable=SC2086 # FAILERS: PID:NAME words
 stop_milters "$MAIN:main" "$FAILER:failer" "$NONSMTP:nonsmtp" $FAILERS
-
-echo "1..$NTEST"
-if [ $FAILED -ne 0 ]; then
-	echo "FAIL: $FAILED of $NTEST milter tests failed"
-	exit 1
-fi
-echo "PASS: $NTEST milter tests"
-exit 0
+# The plan and the exit status: cleanup (tap_end) on exit.

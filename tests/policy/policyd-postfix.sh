@@ -7,49 +7,43 @@
 # htgate: no milter), then sends with swaks: two HTG recipients (the
 # second must get the HTG reply text), an oversized HTG message (refused
 # at end of data) and a non-HTG message (accepted).  Accepted mail goes
-# to Postfix's discard transport.  Skips (77) without postfix, swaks,
-# python3 or root; everything started is stopped by the EXIT trap.
+# to Postfix's discard transport.  TAP (tests/tap.sh); skipped without
+# postfix, swaks, python3 or root; everything started is stopped by the
+# EXIT trap.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:?set top_builddir to the build directory}"
 PATH=$PATH:/usr/sbin:/sbin
+. "$top_srcdir/tests/tap.sh"
 for b in postfix postconf swaks; do
-	command -v "$b" >/dev/null 2>&1 || { echo "SKIP: $b not found"; exit 77; }
+	command -v "$b" >/dev/null 2>&1 || tap_skip_all "$b not found"
 done
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (private Postfix)"; exit 77; }
+[ "$(id -u)" = 0 ] || tap_skip_all "needs root (private Postfix)"
 
 . "$top_srcdir/sandbox/lib.sh"
 RELAY_PORT=10126
-failures=0
-n=0
 
 # ok - one check: ok DESCRIPTION COMMAND...
 ok()
 {
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $what"
-	else
-		echo "not ok $n - $what"
-		failures=$((failures + 1))
-	fi
+	tap_check "$@"
 }
 
 # show_logs - on failure, what the servers said
 show_logs()
 {
-	[ "$failures" = 0 ] && return 0
+	tap_failed || return 0
 	for f in policyd.log relay/maillog out/two.swaks out/big.swaks; do
 		[ -s "$SB_TMP/$f" ] || continue
-		echo "---- $f (last 30 lines)"
-		tail -n 30 "$SB_TMP/$f" | sed 's/^/# /'
+		tap_diag "---- $f (last 30 lines)"
+		tail -n 30 "$SB_TMP/$f" | tap_diag
 	done
 }
 
 sb_init "$top_builddir" 10127 "$RELAY_PORT"
 SB_CLEANUP_HOOK=show_logs
+# sb_init's EXIT trap (sb_cleanup) stops everything; the plan comes first.
+trap 'st=$?; show_logs; SB_CLEANUP_HOOK=; tap_end $st || st=1; (exit $st); sb_cleanup' EXIT
 mkdir -p "$SB_TMP/out"
 SB_HTGATE_CONF=$SB_TMP/htgate.conf
 cat >"$SB_HTGATE_CONF" <<'EOF'
@@ -136,5 +130,3 @@ ok "mail not for HTG passes (DUNNO)" \
 
 ok "no sanitizer report from policyd" \
     eval '! grep -qE "Sanitizer|runtime error" "$SB_TMP/policyd.log"'
-echo "# postfix: $n checks, $failures failed"
-[ "$failures" = 0 ]

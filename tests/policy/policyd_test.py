@@ -2,17 +2,24 @@
 """policyd_test.py - tests of htgate-policyd against the real daemon.
 
 SYNOPSIS
-    policyd_test.py rules|robust|spawn   (top_builddir, srcdir in environment)
+    policyd_test.py rules|robust|spawn|sockmode
+                                        (top_builddir, srcdir in environment)
 
 DESCRIPTION
     Starts htgate-policyd (-f -l) from $top_builddir with a temporary
     htgate.conf on a unix socket and a loopback TCP port (10120-10139),
     speaks the Postfix policy protocol to it and checks every answer and
-    the log.  Prints one "ok"/"not ok" line per check; exits 1 if any
-    check failed, 0 otherwise.  Everything started is stopped and the
+    the log.  Prints one TAP line per check (tests/tap.py); exits 1 if any
+    check failed, 0 otherwise.  HTGATE_WRAPPER, if set, is a command line
+    the daemon is started under (e.g. valgrind ...).  Everything started is stopped and the
     temporary directory removed, also on failure or interruption.  The
     daemon must exit 0 on SIGTERM and its log must hold no sanitizer
     report (the tests also run in an --enable-sanitizers build).
+
+    sockmode starts the daemon on a unix socket only (no TCP port) under
+    umask 022, 077 and 000 and checks that the socket is 0660 each time,
+    and, as root, that a user who is only in the socket's group can
+    speak to it while one who is not is refused.
 """
 
 import os
@@ -20,14 +27,21 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
+import shlex
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import tap  # noqa: E402 - tests/tap.py
+
 BUILD = os.environ.get("top_builddir", ".")
 POLICYD = os.path.join(BUILD, "policy", "htgate-policyd")
+WRAPPER = shlex.split(os.environ.get("HTGATE_WRAPPER", ""))
 PORTS = {"rules": 10120, "robust": 10121, "spawn": 10122}
 DEFAULT_ACTION = "DEFER_IF_PERMIT 4.3.0 test default action"
 
@@ -78,16 +92,10 @@ checks = 0
 
 
 def check(cond, what, detail=""):
-    """Record one check."""
+    """Record one check: one TAP line (tests/tap.py)."""
     global failures, checks
-    checks += 1
-    if cond:
-        print("ok %d - %s" % (checks, what))
-    else:
-        failures += 1
-        print("not ok %d - %s%s" % (checks, what,
-                                   (": " + detail) if detail else ""))
-    sys.stdout.flush()
+    tap.check(cond, what, detail)
+    checks, failures = tap.checks(), tap.failures()
     return cond
 
 
@@ -159,8 +167,9 @@ class Daemon:
     def start(self):
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [POLICYD, "-f", "-l", "-c", self.conf, "-p", "unix:" + self.sock,
-             "-p", "inet:127.0.0.1:%d" % self.port],
+            WRAPPER + [POLICYD, "-f", "-l", "-c", self.conf,
+                       "-p", "unix:" + self.sock,
+                       "-p", "inet:127.0.0.1:%d" % self.port],
             stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf)
         for _ in range(100):
             if self.proc.poll() is not None:
@@ -610,7 +619,8 @@ def test_spawn(tmp):
                     recipient=htg("AGS"), recipient_count="1", size="10",
                     queue_id="QSPAWN"))
     with open(log, "wb") as lf:
-        r = subprocess.run([POLICYD, "-s", "-l", "-c", conf], input=reqs,
+        r = subprocess.run(WRAPPER + [POLICYD, "-s", "-l", "-c", conf],
+                           input=reqs,
                            stdout=subprocess.PIPE, stderr=lf, timeout=20)
     out = r.stdout.decode(errors="replace").split("\n\n")
     check(r.returncode == 0, "spawn over pipes: exit 0 at end of input",
@@ -631,7 +641,8 @@ def test_spawn(tmp):
     # spawn(8) hands over a socket as stdin and stdout.
     a, b = socket.socketpair()
     with open(log, "ab") as lf:
-        p = subprocess.Popen([POLICYD, "-s", "-l", "-c", conf], stdin=b,
+        p = subprocess.Popen(WRAPPER + [POLICYD, "-s", "-l", "-c", conf],
+                             stdin=b,
                              stdout=b, stderr=lf)
     b.close()
     a.settimeout(10)
@@ -653,16 +664,101 @@ def test_spawn(tmp):
           repr(rc))
 
 
+def sockmode_start(tmp, umask, tag):
+    """htgate-policyd -f -l on tmp/TAG.sock under umask; (proc, sock, log)."""
+    conf = os.path.join(tmp, "htgate.conf")
+    sock = os.path.join(tmp, tag + ".sock")
+    log = os.path.join(tmp, tag + ".log")
+    if not os.path.exists(conf):
+        write_conf(conf)
+    with open(log, "wb") as lf:
+        p = subprocess.Popen([POLICYD, "-f", "-l", "-c", conf,
+                              "-p", "unix:" + sock],
+                             stdin=subprocess.DEVNULL, stdout=lf, stderr=lf,
+                             preexec_fn=lambda: os.umask(umask))
+    for _ in range(200):
+        if p.poll() is not None or os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    time.sleep(0.1)		# bind() done; chmod() and listen() follow
+    return p, sock, log
+
+
+def sockmode_stop(p):
+    """SIGTERM and wait; the exit status or None."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            return p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            return None
+    return p.returncode
+
+
+def sockmode_client(sock, uid, gid):
+    """Ask one question as uid:gid (no other groups); the answer or error."""
+    code = ("import os,socket,sys\n"
+            "os.setgroups([]); os.setgid(%d); os.setuid(%d)\n"
+            "s=socket.socket(socket.AF_UNIX)\n"
+            "s.settimeout(5)\n"
+            "try:\n"
+            "    s.connect(sys.argv[1])\n"
+            "except OSError as e:\n"
+            "    print('error', e.errno); sys.exit(0)\n"
+            "s.sendall(sys.stdin.buffer.read())\n"
+            "print(s.recv(4096).decode().strip())\n" % (gid, uid))
+    r = subprocess.run([sys.executable, "-c", code, sock],
+                       input=request(instance="m1", sender="a@plain.example",
+                                     recipient=htg("AGS")),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=20)
+    return r.stdout.decode(errors="replace").strip()
+
+
+def test_sockmode(tmp):
+    """The unix socket is 0660 whatever the umask (Postfix needs group rw)."""
+    for umask in (0o022, 0o077, 0o000):
+        p, sock, log = sockmode_start(tmp, umask, "u%03o" % umask)
+        try:
+            st = os.stat(sock)
+            mode = stat.S_IMODE(st.st_mode)
+            check(stat.S_ISSOCK(st.st_mode) and mode == 0o660,
+                  "umask %03o: socket mode 0660" % umask, "%04o" % mode)
+            if umask == 0o022 and os.geteuid() == 0:
+                # The situation of Postfix: not the owner, in the group.
+                os.chmod(tmp, 0o755)
+                os.chown(sock, 0, 65534)
+                a = sockmode_client(sock, 65534, 65534)
+                check(a == "action=DUNNO",
+                      "umask 022: a client in the socket's group is served", a)
+                a = sockmode_client(sock, 65534, 65533)
+                check(a == "error 13",
+                      "umask 022: a client outside the group is refused", a)
+        except OSError as e:
+            check(False, "umask %03o: socket exists" % umask, repr(e))
+        rc = sockmode_stop(p)
+        with open(log, "rb") as f:
+            text = f.read().decode(errors="replace")
+        check(rc == 0, "umask %03o: clean exit 0" % umask,
+              repr(rc) + " " + text[-1000:])
+        check("Sanitizer" not in text and "runtime error" not in text,
+              "umask %03o: no sanitizer report" % umask, text[-2000:])
+
+
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "rules"
     if not os.access(POLICYD, os.X_OK):
-        print("not ok - %s not built" % POLICYD)
-        return 1
+        tap.not_ok("%s built" % POLICYD)
+        return tap.end()
     tmp = tempfile.mkdtemp(prefix="htg-policyd-")
     d = None
     try:
         if what == "spawn":
             test_spawn(tmp)
+        elif what == "sockmode":
+            test_sockmode(tmp)
         else:
             d = Daemon(tmp, PORTS[what])
             d.start()
@@ -682,12 +778,11 @@ def main():
         if d is not None:
             d.stop()
             if failures:
-                print("# ---- policyd log (last 40 lines)")
-                for line in d.logtext().splitlines()[-40:]:
-                    print("# " + line)
+                tap.diag("---- policyd log (last 40 lines)")
+                tap.diag("\n".join(d.logtext().splitlines()[-40:]))
         shutil.rmtree(tmp, ignore_errors=True)
-    print("# %s: %d checks, %d failed" % (what, checks, failures))
-    return 1 if failures else 0
+    tap.diag("%s: %d checks, %d failed" % (what, checks, failures))
+    return tap.end()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@
 #	Chromium (Debian package "chromium").  Passes when the PNG exists,
 #	is a PNG and is larger than 10 KB (a blank page is about 4 KB).
 #	The screenshot is kept as $top_builddir/tests/report/report.png.
-#	Exit 0 passed, 1 failed, 77 skipped (chromium missing).
+#	TAP (tests/tap.sh): one check; skipped when chromium is missing.
 # OWNERSHIP
 #	tests/report.
 #
@@ -21,10 +21,11 @@ CHROMIUM=
 for b in chromium chromium-browser google-chrome; do
 	command -v $b >/dev/null 2>&1 && { CHROMIUM=$b; break; }
 done
-[ -n "$CHROMIUM" ] || { echo "SKIP: chromium missing"; exit 77; }
-[ -x "$REPORT" ] && [ -x "$FILL" ] || { echo "FAIL: programs not built"; exit 1; }
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/tap.sh"
+[ -n "$CHROMIUM" ] || tap_skip_all "chromium missing"
+[ -x "$REPORT" ] && [ -x "$FILL" ] || tap_bail_out "programs not built"
 TMP=$(mktemp -d) || exit 1
-trap 'rm -rf "$TMP"' EXIT
+trap 'st=$?; rm -rf "$TMP"; tap_end $st; exit $?' EXIT
 
 now=$(date +%s)
 i=0
@@ -40,8 +41,9 @@ while [ $i -lt 60 ]; do
 	printf '%s\th\tQ%d\teom\t%s\t%s\ts%d@example.com\t-\tAGS@msa-smtp.htpoort.nl\tAGS\tproduction\t<m%d@x>\tE%d\t10\t-\t-\tmilter\n' \
 		"$t" $i "$a" "$r" $((i % 3)) $i $i
 	i=$((i + 1))
-done | "$FILL" "$TMP/r.db" tsv || { echo "FAIL: fill"; exit 1; }
-"$REPORT" -d "$TMP/r.db" summary --by day --format html -o "$TMP/report.html" || { echo "FAIL: report"; exit 1; }
+done | "$FILL" "$TMP/r.db" tsv || tap_bail_out "record_fill failed"
+"$REPORT" -d "$TMP/r.db" summary --by day --format html -o "$TMP/report.html" ||
+	tap_bail_out "htgate-report failed"
 rm -f "$OUT"
 HOME=$TMP timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
 	--user-data-dir="$TMP/profile" --screenshot="$OUT" --window-size=1200,900 \
@@ -49,9 +51,8 @@ HOME=$TMP timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
 size=$(stat -c %s "$OUT" 2>/dev/null || echo 0)
 magic=$(head -c 4 "$OUT" 2>/dev/null | od -An -c | tr -d ' ')
 if [ "$size" -gt 10240 ] && [ "$magic" = "211PNG" ]; then
-	echo "ok screenshot $OUT ($size bytes)"
-	exit 0
+	tap_ok "screenshot $OUT is a PNG above 10 KB ($size bytes)"
+else
+	tap_not_ok "screenshot $OUT is a PNG above 10 KB" "size=$size magic=$magic"
+	tap_diag <"$TMP/chromium.log"
 fi
-echo "FAIL: screenshot $OUT size=$size magic=$magic"
-cat "$TMP/chromium.log"
-exit 1
