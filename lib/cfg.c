@@ -28,6 +28,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -91,7 +92,38 @@ struct cfg_key {
 	size_t	offset;			/* into the section's struct */
 	const char *dflt;		/* applied before the file; NULL: none */
 	long long min, max;		/* T_INT and T_SIZE */
+	/* T_STR: NULL for a good value, else why not (optional) */
+	const char *(*check)(const char *value);
 };
+
+/* check_deliver - fetch_deliver: smtp:HOST:PORT, sendmail, sendmail:/PATH */
+static const char *
+check_deliver(const char *v)
+{
+	const char *port;
+	char   *end;
+	long	n;
+
+	if (strcmp(v, "sendmail") == 0 || strncmp(v, "sendmail:/", 10) == 0)
+		return (NULL);
+	if (strncmp(v, "smtp:", 5) != 0 || (port = strrchr(v + 5, ':')) == NULL
+	    || port == v + 5)
+		return ("is not smtp:HOST:PORT, sendmail or sendmail:/PATH");
+	errno = 0;
+	n = strtol(port + 1, &end, 10);
+	if (port[1] == 0 || *end != 0 || errno != 0 || n < 1 || n > 65535)
+		return ("has no port from 1 to 65535");
+	return (NULL);
+}
+
+/* check_address - fetch_sender: an envelope address, no <> or blanks */
+static const char *
+check_address(const char *v)
+{
+	if (*v == 0 || strpbrk(v, "<> \t\r\n") != NULL)
+		return ("is empty or not a bare address");
+	return (NULL);
+}
 
 #define G(f)	offsetof(struct htg_cfg, f)
 #define E(f)	offsetof(struct htg_env, f)
@@ -103,86 +135,90 @@ struct cfg_key {
 #define GB	(1024LL * 1024 * 1024)
 
 static const struct cfg_key global_keys[] = {
-	{"language", T_LANGS, G(langs), "en nl", 0, 0},
-	{"report_only", T_BOOL, G(report_only), "no", 0, 0},
-	{"size_limit", T_SIZE, G(size_limit), "10M", 1, 2 * GB},
-	{"max_header_bytes", T_SIZE, G(max_header_bytes), "1M", 1 * KB, 64 * MB},
-	{"max_header_count", T_SIZE, G(max_header_count), "2000", 10, 100000},
-	{"max_header_line", T_SIZE, G(max_header_line), "256K", 998, 16 * MB},
-	{"max_line_length", T_SIZE, G(max_line_length), "998", 76, 1 * MB},
-	{"log_verbose", T_BOOL, G(log_verbose), "no", 0, 0},
-	{"on_internal_error", T_ACTION, G(on_internal_error), "tempfail", 0, 0},
+	{"language", T_LANGS, G(langs), "en nl", 0, 0, NULL},
+	{"report_only", T_BOOL, G(report_only), "no", 0, 0, NULL},
+	{"size_limit", T_SIZE, G(size_limit), "0", 0, 2 * GB, NULL},
+	{"max_header_bytes", T_SIZE, G(max_header_bytes), "1M", 1 * KB, 64 * MB, NULL},
+	{"max_header_count", T_SIZE, G(max_header_count), "2000", 10, 100000, NULL},
+	{"max_header_line", T_SIZE, G(max_header_line), "256K", 998, 16 * MB, NULL},
+	{"max_line_length", T_SIZE, G(max_line_length), "998", 76, 1 * MB, NULL},
+	{"log_verbose", T_BOOL, G(log_verbose), "no", 0, 0, NULL},
+	{"on_internal_error", T_ACTION, G(on_internal_error), "tempfail", 0, 0, NULL},
 	{"policy_default_action", T_STR, G(policy_default_action),
-	 "DEFER_IF_PERMIT 4.3.0 htgate-policyd: malformed policy request", 0, 0},
-	{"state_dir", T_STR, G(state_dir), "/var/lib/htgate", 0, 0},
-	{"fetch_deliver", T_STR, G(fetch_deliver), "smtp:127.0.0.1:25", 0, 0},
-	{"fetch_sender", T_STR, G(fetch_sender), "postmaster", 0, 0},
-	{"fetch_interval", T_INT, G(fetch_interval), "60", 1, 86400},
-	{"fetch_max_size", T_SIZE, G(fetch_max_size), "50M", 1 * KB, 2 * GB},
-	{NULL, 0, 0, NULL, 0, 0}
+	 "DEFER_IF_PERMIT 4.3.0 htgate-policyd: malformed policy request", 0, 0, NULL},
+	{"state_dir", T_STR, G(state_dir), "/var/lib/htgate", 0, 0, NULL},
+	{"fetch_deliver", T_STR, G(fetch_deliver), "smtp:127.0.0.1:25", 0, 0,
+	 check_deliver},
+	{"fetch_sender", T_STR, G(fetch_sender), "postmaster", 0, 0,
+	 check_address},
+	{"fetch_interval", T_INT, G(fetch_interval), "60", 1, 86400, NULL},
+	{"fetch_max_size", T_SIZE, G(fetch_max_size), "50M", 1 * KB, 2 * GB, NULL},
+	{NULL, 0, 0, NULL, 0, 0, NULL}
 };
 
 /* [record]: the decision record (record.h, recorder.h) */
 static const struct cfg_key record_keys[] = {
-	{"enabled", T_BOOL, G(record.enabled), "no", 0, 0},
-	{"database", T_STR, G(record.database), "", 0, 0},
-	{"retention", T_INT, G(record.retention), "400", 1, 36500},
-	{"unique_window", T_INT, G(record.unique_window), "365", 0, 36500},
-	{"duplicate_action", T_ACTION, G(record.duplicate_action), "reject", 0, 0},
-	{NULL, 0, 0, NULL, 0, 0}
+	{"enabled", T_BOOL, G(record.enabled), "no", 0, 0, NULL},
+	{"database", T_STR, G(record.database), "", 0, 0, NULL},
+	{"retention", T_INT, G(record.retention), "400", 1, 36500, NULL},
+	{"unique_window", T_INT, G(record.unique_window), "365", 0, 36500, NULL},
+	{"duplicate_action", T_ACTION, G(record.duplicate_action), "reject", 0, 0, NULL},
+	{NULL, 0, 0, NULL, 0, 0, NULL}
 };
 
 static const struct cfg_key environment_keys[] = {
-	{"envelope_domain", T_STR, E(envelope_domain), NULL, 0, 0},
-	{"header_domain", T_STR, E(header_domain), NULL, 0, 0},
-	{"smtp_host", T_STR, E(smtp_host), NULL, 0, 0},
-	{"smtp_port", T_INT, E(smtp_port), "587", 1, 65535},
-	{"tls_name", T_STR, E(tls_name), NULL, 0, 0},
-	{"pop3_host", T_STR, E(pop3_host), NULL, 0, 0},
-	{"pop3_port", T_INT, E(pop3_port), "110", 1, 65535},
-	{"ca_file", T_STR, E(ca_file), "", 0, 0},
-	{NULL, 0, 0, NULL, 0, 0}
+	{"envelope_domain", T_STR, E(envelope_domain), NULL, 0, 0, NULL},
+	{"header_domain", T_STR, E(header_domain), NULL, 0, 0, NULL},
+	{"smtp_host", T_STR, E(smtp_host), NULL, 0, 0, NULL},
+	{"smtp_port", T_INT, E(smtp_port), "587", 1, 65535, NULL},
+	{"tls_name", T_STR, E(tls_name), NULL, 0, 0, NULL},
+	{"pop3_host", T_STR, E(pop3_host), NULL, 0, 0, NULL},
+	{"pop3_port", T_INT, E(pop3_port), "110", 1, 65535, NULL},
+	{"ca_file", T_STR, E(ca_file), "", 0, 0, NULL},
+	{NULL, 0, 0, NULL, 0, 0, NULL}
 };
 
 static const struct cfg_key stream_keys[] = {
-	{"profile", T_PROFILE, S(profile), "standard", 0, 0},
-	{"environments", T_ENVS, S(env_mask), "*", 0, 0},
-	{NULL, 0, 0, NULL, 0, 0}
+	{"profile", T_PROFILE, S(profile), "standard", 0, 0, NULL},
+	{"environments", T_ENVS, S(env_mask), "*", 0, 0, NULL},
+	{NULL, 0, 0, NULL, 0, 0, NULL}
 };
 
 static const struct cfg_key account_keys[] = {
-	{"mailbox", T_STR, A(mailbox), "", 0, 0},
-	{"senders", T_LIST, A(senders), NULL, 0, 0},
-	{"sasl_users", T_LIST, A(sasl_users), NULL, 0, 0},
-	{"streams", T_LIST, A(streams), "*", 0, 0},
-	{"environments", T_ENVS, A(env_mask), "*", 0, 0},
-	{"password_file", T_STR, A(password_file), "", 0, 0},
-	{"rate", T_RATE, A(rate_mode), "warn", 0, 0},
-	{"rate_limit", T_INT, A(rate_limit), "1", 1, 1000000},
-	{"rate_window", T_INT, A(rate_window), "60", 1, 86400},
-	{"fetch", T_BOOL, A(fetch), "no", 0, 0},
-	{"fetch_environment", T_ENV, A(fetch_env), NULL, 0, 0},
-	{"fetch_recipient", T_STR, A(fetch_recipient), "", 0, 0},
-	{NULL, 0, 0, NULL, 0, 0}
+	{"mailbox", T_STR, A(mailbox), "", 0, 0, NULL},
+	{"senders", T_LIST, A(senders), NULL, 0, 0, NULL},
+	{"sasl_users", T_LIST, A(sasl_users), NULL, 0, 0, NULL},
+	{"streams", T_LIST, A(streams), "*", 0, 0, NULL},
+	{"environments", T_ENVS, A(env_mask), "*", 0, 0, NULL},
+	{"password_file", T_STR, A(password_file), "", 0, 0, NULL},
+	{"addresses", T_LIST, A(addresses), NULL, 0, 0, NULL},
+	{"size_limit", T_SIZE, A(size_limit), "0", 0, 2 * GB, NULL},
+	{"rate", T_RATE, A(rate_mode), "warn", 0, 0, NULL},
+	{"rate_limit", T_INT, A(rate_limit), "1", 1, 1000000, NULL},
+	{"rate_window", T_INT, A(rate_window), "60", 1, 86400, NULL},
+	{"fetch", T_BOOL, A(fetch), "no", 0, 0, NULL},
+	{"fetch_environment", T_ENV, A(fetch_env), NULL, 0, 0, NULL},
+	{"fetch_recipient", T_STR, A(fetch_recipient), "", 0, 0, NULL},
+	{NULL, 0, 0, NULL, 0, 0, NULL}
 };
 
 static const struct cfg_key route_keys[] = {
-	{"account", T_STR, R(account), "*", 0, 0},
-	{"header", T_STR, R(header), NULL, 0, 0},
-	{"pattern", T_STR, R(pattern), NULL, 0, 0},
-	{"recipient", T_STR, R(recipient), NULL, 0, 0},
-	{NULL, 0, 0, NULL, 0, 0}
+	{"account", T_STR, R(account), "*", 0, 0, NULL},
+	{"header", T_STR, R(header), NULL, 0, 0, NULL},
+	{"pattern", T_STR, R(pattern), NULL, 0, 0, NULL},
+	{"recipient", T_STR, R(recipient), NULL, 0, 0, NULL},
+	{NULL, 0, 0, NULL, 0, 0, NULL}
 };
 
 /* Built in when the file has no [environment] section (htg-rules.md). */
+/* (The documents name no POP3 host: pop3_host comes with the account.) */
 static const struct builtin_env {
-	const char *name, *envelope_domain, *header_domain, *smtp_host,
-		   *pop3_host;
+	const char *name, *envelope_domain, *header_domain, *smtp_host;
 } builtin_envs[] = {
 	{"production", "msa-smtp.htpoort.nl", "htpoort.nl",
-	 "msa-smtp.htpoort.nl", "pop3.htpoort.nl"},
+	 "msa-smtp.htpoort.nl"},
 	{"preprod", "msa-smtp.preprod.htpoort.nl", "preprod.htpoort.nl",
-	 "msa-smtp.preprod.htpoort.nl", "pop3.preprod.htpoort.nl"},
+	 "msa-smtp.preprod.htpoort.nl"},
 };
 
 /* Loader state: the snapshot under construction and the error sink. */
@@ -299,19 +335,23 @@ static GArray *
 cfg_read(struct cfg_loader *ld, FILE *fp)
 {
 	GArray *entries = g_array_new(FALSE, TRUE, sizeof(struct cfg_entry));
-	char	buf[CFG_MAX_LINE + 2];
+	char   *buf = NULL;
+	size_t	bufsize = 0;
+	ssize_t got;
 	enum cfg_section cur = SEC_NONE;
 	char   *cur_name = NULL;
 	int	line = 0;
 
 	g_array_set_clear_func(entries, entry_free);
-	while (fgets(buf, sizeof(buf), fp) != NULL) {
+	/* getline() gives the length, so a NUL inside a line is seen. */
+	while ((got = getline(&buf, &bufsize, fp)) >= 0) {
 		struct cfg_entry e = {0};
 		char   *text, *eq;
-		size_t	len = strlen(buf);
+		size_t	len = (size_t) got;
 
 		line++;
-		if (len == sizeof(buf) - 1 && buf[len - 1] != '\n') {
+		if (len > CFG_MAX_LINE + 1
+		    || (len == CFG_MAX_LINE + 1 && buf[len - 1] != '\n')) {
 			cfg_fail(ld, line, "line longer than %d characters",
 				 CFG_MAX_LINE);
 			break;
@@ -358,6 +398,7 @@ cfg_read(struct cfg_loader *ld, FILE *fp)
 	}
 	if (ferror(fp))
 		cfg_fail(ld, 0, "read error: %s", strerror(errno));
+	free(buf);
 	g_free(cur_name);
 	return (entries);
 }
@@ -373,15 +414,20 @@ parse_size(const char *s, long long min, long long max, long long *out)
 	char   *end;
 	long long v;
 
+	long long unit = 1;
+
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (end == s || errno != 0 || v < 0)
 		return (-1);
 	switch (g_ascii_toupper(*end)) {
-	case 'K': v *= KB; end++; break;
-	case 'M': v *= MB; end++; break;
-	case 'G': v *= GB; end++; break;
+	case 'K': unit = KB; end++; break;
+	case 'M': unit = MB; end++; break;
+	case 'G': unit = GB; end++; break;
 	}
+	if (v > LLONG_MAX / unit)
+		return (-1);		/* "17179869185G" must not wrap */
+	v *= unit;
 	if (*end == 'B' || *end == 'b')
 		end++;
 	if (*end != '\0' || v < min || v > max)
@@ -501,8 +547,13 @@ set_value(struct cfg_loader *ld, const struct cfg_key *k,
 	int	b;
 	char  **list;
 
+	const char *why;
+
 	switch (k->type) {
 	case T_STR:
+		if (k->check != NULL && (why = k->check(e->value)) != NULL)
+			return (cfg_fail(ld, e->line, "%s: \"%s\" %s", k->name,
+					 e->value, why));
 		*(char **)field = pool_strdup(ld, e->value);
 		return (0);
 	case T_BOOL:
@@ -689,7 +740,6 @@ build_envs(struct cfg_loader *ld, GArray *entries)
 			env->header_domain = pool_strdup(ld, b->header_domain);
 			env->smtp_host = pool_strdup(ld, b->smtp_host);
 			env->tls_name = env->smtp_host;
-			env->pop3_host = pool_strdup(ld, b->pop3_host);
 		}
 	}
 	for (i = 0; i < secs->len && !ld->failed; i++) {
@@ -713,8 +763,6 @@ build_envs(struct cfg_loader *ld, GArray *entries)
 			env->smtp_host = env->envelope_domain;
 		if (env->tls_name == NULL)
 			env->tls_name = env->smtp_host;
-		if (env->pop3_host == NULL)
-			env->pop3_host = env->smtp_host;
 	}
 	g_ptr_array_free(secs, TRUE);
 }
@@ -760,7 +808,7 @@ header_of(GArray *entries, enum cfg_section kind, const char *name)
 	return (&g_array_index(entries, struct cfg_entry, 0));
 }
 
-/* secret_mode_ok - a secret file must not be group or world readable */
+/* secret_mode_ok - a secret file must exist, not open to group or others */
 static int
 secret_mode_ok(const char *path, char *why, size_t whylen)
 {
@@ -768,7 +816,7 @@ secret_mode_ok(const char *path, char *why, size_t whylen)
 
 	if (stat(path, &st) < 0) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return (errno == ENOENT ? 1 : 0);
+		return (0);
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		snprintf(why, whylen, "%s: mode %04o is open to group or "
@@ -779,17 +827,87 @@ secret_mode_ok(const char *path, char *why, size_t whylen)
 	return (1);
 }
 
+static int list_has(char *const *list, const char *word, int star);
+
+/* same_streams - two accounts' stream lists name the same set */
+static int
+same_streams(char *const *a, char *const *b)
+{
+	int	i;
+
+	for (i = 0; a[i] != NULL; i++)
+		if (!list_has(b, a[i], 0))
+			return (0);
+	for (i = 0; b[i] != NULL; i++)
+		if (!list_has(a, b[i], 0))
+			return (0);
+	return (1);
+}
+
+/*
+ * check_sender_keys - every sender pattern is a key Postfix can look up,
+ * and no key of one environment belongs to two accounts with different
+ * streams (Postfix would send both with the first one's credentials)
+ */
+static void
+check_sender_keys(struct cfg_loader *ld, const struct htg_account *a, int ai)
+{
+	const struct htg_cfg *cfg = ld->cfg;
+	char	key[CFG_KEY_MAX], other[CFG_KEY_MAX];
+	int	j, k, m;
+
+	for (j = 0; a->senders[j] != NULL && !ld->failed; j++) {
+		if (cfg_sender_key(a->senders[j], key, sizeof(key)) < 0) {
+			cfg_fail(ld, a->line, "[account %s]: sender \"%s\" is "
+				 "not user@domain, @domain, *@domain or * (the "
+				 "keys Postfix picks credentials by)", a->name,
+				 a->senders[j]);
+			return;
+		}
+		for (k = 0; k < ai && !ld->failed; k++) {
+			const struct htg_account *b = &cfg->accounts[k];
+
+			if (!(a->env_mask & b->env_mask)
+			    || same_streams(a->streams, b->streams))
+				continue;
+			for (m = 0; b->senders[m] != NULL; m++)
+				if (cfg_sender_key(b->senders[m], other,
+						   sizeof(other)) == 0
+				    && strcmp(key, other) == 0)
+					cfg_fail(ld, a->line, "[account %s]: sender "
+						 "key %s also belongs to [account %s] "
+						 "(line %d) with other streams, in a "
+						 "shared environment; Postfix would use "
+						 "one account's credentials for both",
+						 a->name, key, b->name, b->line);
+		}
+	}
+}
+
+/* mailbox_ok - the full mailbox name including domain (MSA §3.7) */
+static int
+mailbox_ok(const char *mailbox)
+{
+	const char *at = strchr(mailbox, '@');
+
+	return (at != NULL && at != mailbox && at[1] != 0
+		&& strchr(at + 1, '@') == NULL);
+}
+
 /* check_accounts - cross-checks of [account] sections */
 static void
 check_accounts(struct cfg_loader *ld, GArray *entries)
 {
 	struct htg_cfg *cfg = ld->cfg;
 	int	i, j;
-	char	why[512];
 
+	for (i = 0; i < cfg->naccounts; i++)
+		cfg->accounts[i].line =
+			header_of(entries, SEC_ACCOUNT, cfg->accounts[i].name)->line;
 	for (i = 0; i < cfg->naccounts && !ld->failed; i++) {
 		struct htg_account *a = &cfg->accounts[i];
 		const struct cfg_entry *hdr = header_of(entries, SEC_ACCOUNT, a->name);
+		const struct htg_env *fe = &cfg->envs[a->fetch_env];
 
 		if (require(ld, hdr, a->senders ? a->senders[0] : NULL, "senders") < 0)
 			break;
@@ -799,13 +917,20 @@ check_accounts(struct cfg_loader *ld, GArray *entries)
 				cfg_fail(ld, hdr->line, "[account %s]: stream "
 					 "\"%s\" has no [stream] section",
 					 a->name, a->streams[j]);
-		if (*a->password_file != '\0'
-		    && !secret_mode_ok(a->password_file, why, sizeof(why)))
-			cfg_fail(ld, hdr->line, "[account %s] password_file %s",
-				 a->name, why);
+		if (*a->mailbox != '\0' && !mailbox_ok(a->mailbox))
+			cfg_fail(ld, hdr->line, "[account %s]: mailbox \"%s\" is "
+				 "not a full mailbox name with its domain (MSA "
+				 "§3.7: the SASL and POP3 user name)", a->name,
+				 a->mailbox);
 		if (a->fetch && (*a->mailbox == '\0' || *a->password_file == '\0'))
 			cfg_fail(ld, hdr->line, "[account %s]: fetch = yes needs "
 				 "mailbox and password_file", a->name);
+		if (a->fetch && (fe->pop3_host == NULL || *fe->pop3_host == '\0'))
+			cfg_fail(ld, hdr->line, "[account %s]: fetch = yes needs "
+				 "pop3_host in [environment %s] (it comes with "
+				 "the account; the documents name none)", a->name,
+				 fe->name);
+		check_sender_keys(ld, a, i);
 	}
 }
 
@@ -1078,32 +1203,121 @@ cfg_sender_match(const char *pattern, const char *sender)
 
 const char cfg_sasl_unknown[] = "(login not known at this stage)";
 
-/* cfg_account_find - first account allowing sender/SASL user/stream/env */
+/*
+ * cfg_sender_key - the Postfix lookup key of a sender pattern: "user@dom"
+ * and "@dom" in lower case ("*@dom" is "@dom"), "*" for any; -1 for a
+ * pattern Postfix cannot look up (another glob)
+ */
+int
+cfg_sender_key(const char *pattern, char *buf, size_t buflen)
+{
+	const char *at = strchr(pattern, '@');
+	int	n;
+
+	if (strcmp(pattern, "*") == 0) {
+		n = snprintf(buf, buflen, "*");
+	} else if (at == NULL || at[1] == '\0' || strchr(at + 1, '@') != NULL
+		   || strpbrk(at + 1, "*?[]") != NULL) {
+		return (-1);
+	} else if (at == pattern || (at == pattern + 1 && *pattern == '*')) {
+		n = snprintf(buf, buflen, "%s", at);
+	} else if (strpbrk(pattern, "*?[]") != NULL) {
+		return (-1);
+	} else {
+		n = snprintf(buf, buflen, "%s", pattern);
+	}
+	if (n < 0 || (size_t) n >= buflen)
+		return (-1);
+	for (char *c = buf; *c; c++)
+		*c = g_ascii_tolower(*c);
+	return (0);
+}
+
+/* key_rank - how specifically a sender key names sender: 3, 2, 1 or 0 */
+static int
+key_rank(const char *key, const char *sender)
+{
+	const char *at = strrchr(sender, '@');
+
+	if (strcmp(key, "*") == 0)
+		return (1);
+	if (*key == '@')
+		return (at != NULL && g_ascii_strcasecmp(key, at) == 0 ? 2 : 0);
+	return (g_ascii_strcasecmp(key, sender) == 0 ? 3 : 0);
+}
+
+/* cfg_account_of - the account whose credentials Postfix would use */
+const struct htg_account *
+cfg_account_of(const struct htg_cfg *cfg, const char *sender,
+	       const struct htg_env *env)
+{
+	const struct htg_account *best = NULL;
+	char	key[CFG_KEY_MAX];
+	int	i, j, rank, best_rank = 0;
+
+	if (sender == NULL || *sender == '\0')
+		return (NULL);
+	for (i = 0; i < cfg->naccounts; i++) {
+		const struct htg_account *a = &cfg->accounts[i];
+
+		if (env != NULL && !(a->env_mask & (1u << env->index)))
+			continue;
+		for (j = 0; a->senders[j] != NULL; j++) {
+			if (cfg_sender_key(a->senders[j], key, sizeof(key)) < 0)
+				continue;
+			rank = key_rank(key, sender);
+			if (rank > best_rank) {
+				best = a;
+				best_rank = rank;
+			}
+		}
+	}
+	return (best);
+}
+
+/* cfg_account_find - that account, if it allows the login and the stream */
 const struct htg_account *
 cfg_account_find(const struct htg_cfg *cfg, const char *sender,
 		 const char *sasl_user, const struct htg_stream *stream,
 		 const struct htg_env *env)
 {
-	int	i, j;
+	const struct htg_account *a = cfg_account_of(cfg, sender, env);
+
+	if (a == NULL)
+		return (NULL);
+	if (a->sasl_users != NULL && sasl_user != cfg_sasl_unknown
+	    && (sasl_user == NULL || !list_has(a->sasl_users, sasl_user, 0)))
+		return (NULL);
+	if (stream != NULL && !list_has(a->streams, stream->name, 1))
+		return (NULL);
+	return (a);
+}
+
+/* cfg_size_limit - ENV-SIZE for an account (NULL: none known); 0 none */
+size_t
+cfg_size_limit(const struct htg_cfg *cfg, const struct htg_account *a)
+{
+	return (a != NULL && a->size_limit ? a->size_limit : cfg->size_limit);
+}
+
+/* cfg_check_secrets - every password_file exists and is closed; 0 or -1 */
+int
+cfg_check_secrets(const struct htg_cfg *cfg, char *err, size_t errlen)
+{
+	char	why[512];
+	int	i;
 
 	for (i = 0; i < cfg->naccounts; i++) {
 		const struct htg_account *a = &cfg->accounts[i];
-		int	sender_ok = 0;
 
-		for (j = 0; a->senders[j] != NULL && !sender_ok; j++)
-			sender_ok = cfg_sender_match(a->senders[j], sender);
-		if (!sender_ok)
+		if (*a->password_file == '\0'
+		    || secret_mode_ok(a->password_file, why, sizeof(why)))
 			continue;
-		if (a->sasl_users != NULL && sasl_user != cfg_sasl_unknown
-		    && (sasl_user == NULL || !list_has(a->sasl_users, sasl_user, 0)))
-			continue;
-		if (stream != NULL && !list_has(a->streams, stream->name, 1))
-			continue;
-		if (env != NULL && !(a->env_mask & (1u << env->index)))
-			continue;
-		return (a);
+		snprintf(err, errlen, "%s:%d: [account %s] password_file %s",
+			 cfg->path, a->line, a->name, why);
+		return (-1);
 	}
-	return (NULL);
+	return (0);
 }
 
 /* cfg_rule_action - the configured action for a violation of rule */

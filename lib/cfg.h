@@ -20,6 +20,10 @@
  *	const struct htg_account *cfg_account_find(const struct htg_cfg *cfg,
  *		const char *sender, const char *sasl_user,
  *		const struct htg_stream *stream, const struct htg_env *env);
+ *	const struct htg_account *cfg_account_of(const struct htg_cfg *cfg,
+ *		const char *sender, const struct htg_env *env);
+ *	int	cfg_check_secrets(const struct htg_cfg *cfg, char *err,
+ *		size_t errlen);
  *	enum htg_action cfg_rule_action(const struct htg_cfg *cfg,
  *		enum htg_rule_id rule);
  * DESCRIPTION
@@ -36,6 +40,23 @@
  *	returns a new reference that the caller releases with cfg_unref().
  *	A connection pins the snapshot it started with, so SIGHUP never
  *	changes the rules under a message in flight.
+ *
+ *	Accounts are looked up the way Postfix picks SASL credentials for a
+ *	sender (smtp_sender_dependent_authentication): in the environment's
+ *	accounts, the one whose senders list the address itself, else its
+ *	domain (@domain or *@domain), else "*" (the nexthop entry).
+ *	cfg_account_of() is that choice; cfg_account_find() also requires
+ *	the chosen account to allow the SASL login and the stream, and
+ *	never falls back to a less specific account (Postfix would not).
+ *	So sender patterns are exactly user@domain, @domain, *@domain or *,
+ *	and two accounts of one environment with the same sender key but
+ *	different streams are refused when the file is loaded.
+ *
+ *	cfg_load() does not read or check password files: htgate-report and
+ *	htgate-check run without them.  cfg_check_secrets() refuses a
+ *	password_file that is missing or open to group or others, with
+ *	"file:line"; the programs that use secrets (htgate-config,
+ *	htgate-fetch) call it at start, and cfg_secret_read() checks again.
  * OWNERSHIP
  *	cfg_load() returns a snapshot with one reference.  Pointers into a
  *	snapshot (environments, streams, accounts, strings) are borrowed
@@ -52,6 +73,7 @@
 #include "rules.h"
 
 #define CFG_MAX_ENVS	8
+#define CFG_KEY_MAX	512		/* a sender key: user@domain or @domain */
 #define CFG_MAX_LANGS	2
 
 enum htg_profile {
@@ -100,6 +122,9 @@ struct htg_account {
 	char  **streams;		/* stream names or "*" */
 	unsigned env_mask;		/* environments this account may use */
 	char   *password_file;		/* secret, mode 0600; never logged */
+	char  **addresses;		/* From: addresses HTG knows; NULL: senders */
+	size_t	size_limit;		/* ENV-SIZE for this account; 0: [global] */
+	int	line;			/* of its [account] header, for errors */
 	enum htg_rate_mode rate_mode;
 	int	rate_limit;		/* messages per rate_window */
 	int	rate_window;		/* seconds */
@@ -134,7 +159,7 @@ struct htg_cfg {
 	enum htg_lang langs[CFG_MAX_LANGS];
 	int	nlangs;
 	int	report_only;		/* every reject becomes a warning */
-	size_t	size_limit;		/* ENV-SIZE, bytes */
+	size_t	size_limit;		/* ENV-SIZE for accounts without one; 0: none */
 	size_t	max_header_bytes;	/* all headers together */
 	size_t	max_header_count;
 	size_t	max_header_line;	/* one (unfolded) header */
@@ -184,10 +209,15 @@ const struct htg_account *cfg_account_find(const struct htg_cfg *cfg,
 	const struct htg_stream *stream, const struct htg_env *env);
 /* As cfg_account_find()'s sasl_user: the login is not known here (the
  * egress stage); an account's sasl_users list was the ingress's check. */
+const struct htg_account *cfg_account_of(const struct htg_cfg *cfg,
+	const char *sender, const struct htg_env *env);
+size_t	cfg_size_limit(const struct htg_cfg *cfg, const struct htg_account *a);
+int	cfg_check_secrets(const struct htg_cfg *cfg, char *err, size_t errlen);
 extern const char cfg_sasl_unknown[];
 enum htg_action cfg_rule_action(const struct htg_cfg *cfg,
 	enum htg_rule_id rule);
 int	cfg_sender_match(const char *pattern, const char *sender);
+int	cfg_sender_key(const char *pattern, char *buf, size_t buflen);
 
 /*
  * cfg_secret_read - read the first line of a secret file (a password)

@@ -44,6 +44,8 @@ htg_msg_free(struct htg_msg *msg)
 	g_free(msg->fix_envid);
 	g_free(msg->fix_notify);
 	g_free(msg->fix_msgid);
+	g_free(msg->fix_rcpt);
+	g_free(msg->fix_disposition);
 	g_free(msg);
 }
 
@@ -138,12 +140,13 @@ static void
 check_size(struct htg_msg *msg)
 {
 	unsigned long long total = msg->header_bytes + msg->body_bytes;
+	size_t	limit = htg_msg_size_limit(msg);
 
-	if (!msg->size_hit && msg->cfg->size_limit
-	    && total > msg->cfg->size_limit) {
+	if (!msg->size_hit && limit && total > limit) {
 		msg->size_hit = 1;
 		eng_add(msg, RULE_ENV_SIZE, HTG_STAGE_BODY, HTG_ACT_NONE,
-			"more than %zu bytes", msg->cfg->size_limit);
+			"more than %zu bytes, the limit of %s", limit,
+			msg->account ? msg->account->name : "[global]");
 	}
 }
 
@@ -316,6 +319,22 @@ const char *
 htg_msg_fix_rcpt(const struct htg_msg *msg)
 {
 	return (msg->fix_rcpt);
+}
+
+/* htg_msg_fix_disposition - accessor, borrowed; *replace: change, not add */
+const char *
+htg_msg_fix_disposition(const struct htg_msg *msg, int *replace)
+{
+	if (replace != NULL)
+		*replace = msg->fix_disposition_replace;
+	return (msg->fix_disposition);
+}
+
+/* htg_msg_size_limit - ENV-SIZE for this message (0: none) */
+size_t
+htg_msg_size_limit(const struct htg_msg *msg)
+{
+	return (cfg_size_limit(msg->cfg, msg->account));
 }
 
 /* htg_msg_fix_msgid - accessor, borrowed */

@@ -178,11 +178,18 @@ size_t	htg_msg_findings(const struct htg_msg *msg,
  * rfc822;ADDRESS as the client wrote it).  fix_rcpt is set at egress for
  * a recipient written STREAM@htpoort.nl, which HTG takes only as
  * STREAM@msa-smtp.htpoort.nl.  fix_msgid is the value of a Message-ID
- * header to add.
+ * header to add.  fix_disposition (MIME-DISPOSITION) is the value of
+ * the Content-Disposition header to set: changed in place when the
+ * message had one, else added.
  */
 const char *htg_msg_fix_envid(const struct htg_msg *msg);
 const char *htg_msg_fix_notify(const struct htg_msg *msg);
 const char *htg_msg_fix_rcpt(const struct htg_msg *msg);
+/* the Content-Disposition value to set (MIME-DISPOSITION = fix);
+ * *replace: change the existing header rather than add one */
+const char *htg_msg_fix_disposition(const struct htg_msg *msg, int *replace);
+/* htg_msg_size_limit - ENV-SIZE of this message's account (0: none) */
+size_t	htg_msg_size_limit(const struct htg_msg *msg);
 const char *htg_msg_fix_msgid(const struct htg_msg *msg);
 
 /*

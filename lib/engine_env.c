@@ -107,7 +107,12 @@ notify_text(unsigned bits, char *buf, size_t len)
 		g_strlcat(buf, *buf ? ",DELAY" : "DELAY", len);
 }
 
-/* notify_wanted - what NOTIFY should be; returns 1 if given is wrong */
+/*
+ * notify_wanted - what NOTIFY should be; returns 1 if the given one is
+ * wrong.  Single Window demands SUCCESS,FAILURE; elsewhere any RFC 3461
+ * value passes (SUCCESS, FAILURE and DELAY in any mix, or NEVER alone),
+ * an unknown keyword or NEVER with others does not.
+ */
 static int
 notify_wanted(const struct htg_msg *msg, const char *given, unsigned *want,
 	      const char **why)
@@ -120,12 +125,11 @@ notify_wanted(const struct htg_msg *msg, const char *given, unsigned *want,
 			"Single Window demands NOTIFY=SUCCESS,FAILURE; none given";
 		return (bits != *want);
 	}
-	if (given == NULL) {
-		*want = 0;
+	*want = bits;
+	if (given == NULL)
 		return (0);
-	}
-	*why = "NOTIFY may only be SUCCESS and/or FAILURE, or NEVER";
-	*want = bits & (NB_SUCCESS | NB_FAILURE | NB_NEVER);
+	*why = "NOTIFY is SUCCESS, FAILURE and/or DELAY, or NEVER alone";
+	*want = bits & (NB_SUCCESS | NB_FAILURE | NB_DELAY | NB_NEVER);
 	if ((*want & NB_NEVER) && (*want & ~NB_NEVER))
 		*want &= ~NB_NEVER;
 	if (*want == 0)
@@ -230,6 +234,35 @@ route_rcpt(struct htg_msg *msg, char *const *args, int envelope_form)
 		set_rcpt_args(msg, args, esmtp_arg(args, "NOTIFY"));
 }
 
+/*
+ * auth_finding - ENV-AUTH, naming the account Postfix would pick for the
+ * sender (its credentials) and what that account does not allow
+ */
+static void
+auth_finding(struct htg_msg *msg)
+{
+	const struct htg_account *a = cfg_account_of(msg->cfg, msg->sender,
+						     msg->env);
+	int	login_ok = (msg->flags & HTG_MSG_EGRESS)
+		|| cfg_account_find(msg->cfg, msg->sender,
+				    msg->sasl_user[0] ? msg->sasl_user : NULL,
+				    NULL, msg->env) != NULL;
+
+	if (a == NULL)
+		eng_add(msg, RULE_ENV_AUTH, HTG_STAGE_RCPT, HTG_ACT_NONE,
+			"no account of %s names the sender %s", msg->env->name,
+			msg->sender);
+	else if (!login_ok)
+		eng_add(msg, RULE_ENV_AUTH, HTG_STAGE_RCPT, HTG_ACT_NONE,
+			"account %s (whose credentials %s uses) does not allow "
+			"the login %s", a->name, msg->sender,
+			msg->sasl_user[0] ? msg->sasl_user : "(none)");
+	else
+		eng_add(msg, RULE_ENV_AUTH, HTG_STAGE_RCPT, HTG_ACT_NONE,
+			"account %s (whose credentials %s uses) does not allow "
+			"stream %s", a->name, msg->sender, msg->stream->name);
+}
+
 /* check_first_htg - the rules for the (first) HTG recipient */
 static void
 check_first_htg(struct htg_msg *msg, char *const *args)
@@ -252,16 +285,12 @@ check_first_htg(struct htg_msg *msg, char *const *args)
 			msg->sasl_user[0] ? msg->sasl_user : NULL,
 			msg->stream, msg->env);
 		if (msg->account == NULL)
-			eng_add(msg, RULE_ENV_AUTH, HTG_STAGE_RCPT, HTG_ACT_NONE,
-				"no account lets %s%s%s use %s in %s",
-				msg->sender, msg->sasl_user[0] ? " (login " : "",
-				msg->sasl_user[0] ? msg->sasl_user : "",
-				msg->stream->name, msg->env->name);
+			auth_finding(msg);
 	}
-	if (cfg->size_limit && msg->size_param > cfg->size_limit)
+	if (htg_msg_size_limit(msg) && msg->size_param > htg_msg_size_limit(msg))
 		eng_add(msg, RULE_ENV_SIZE, HTG_STAGE_RCPT, HTG_ACT_NONE,
 			"SIZE=%llu is more than %zu bytes", msg->size_param,
-			cfg->size_limit);
+			htg_msg_size_limit(msg));
 	if (!(msg->flags & HTG_MSG_NO_ESMTP) && !msg->null_sender)
 		check_dsn(msg, args);
 }

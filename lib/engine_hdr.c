@@ -133,6 +133,11 @@ eng_header(struct htg_msg *msg, const char *name, const char *value)
 	hv = &msg->hdr[hn->id];
 	hv->count++;
 	t = trimmed(value);
+	if (hn->id == EH_CTE || hn->id == EH_MIMEVER) {
+		/* RFC 2045 fields may carry RFC 822 comments */
+		mimehdr_strip_cfws(t->str);
+		g_string_set_size(t, strlen(t->str));
+	}
 	if (hv->value == NULL)
 		hv->value = t;
 	else {
@@ -150,11 +155,31 @@ hval(const struct htg_msg *msg, enum eng_hdr h)
 	return (msg->hdr[h].value ? msg->hdr[h].value->str : NULL);
 }
 
+/*
+ * from_known - the From: address is the envelope sender or one HTG knows
+ * for the sender's account ([account] addresses, default its senders)
+ */
+static int
+from_known(const struct htg_msg *msg, const char *addr)
+{
+	const struct htg_account *a = msg->account;
+	char  *const *list;
+
+	if (a == NULL || g_ascii_strcasecmp(addr, msg->sender) == 0)
+		return (1);
+	for (list = a->addresses ? a->addresses : a->senders; *list; list++)
+		if (cfg_sender_match(*list, addr))
+			return (1);
+	return (0);
+}
+
 /* check_from - HDR-FROM */
 static void
 check_from(struct htg_msg *msg)
 {
-	int	n = hval(msg, EH_FROM) ? mimehdr_addresses(hval(msg, EH_FROM), NULL, 0) : 0;
+	char	first[ENG_ADDR_MAX];
+	int	n = hval(msg, EH_FROM) ? mimehdr_addresses(hval(msg, EH_FROM),
+				first, sizeof(first)) : 0;
 
 	if (msg->hdr[EH_FROM].count == 0)
 		eng_add(msg, RULE_HDR_FROM, HTG_STAGE_HEADER, HTG_ACT_NONE,
@@ -165,6 +190,10 @@ check_from(struct htg_msg *msg)
 	else if (n != 1)
 		eng_add(msg, RULE_HDR_FROM, HTG_STAGE_HEADER, HTG_ACT_NONE,
 			"From: holds %d addresses", n < 0 ? 0 : n);
+	else if (!msg->null_sender && !from_known(msg, first))
+		eng_add(msg, RULE_HDR_FROM, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"From: %s is neither the sender %s nor an address of "
+			"account %s", first, msg->sender, msg->account->name);
 }
 
 /* check_to - HDR-TO and ENV-ENVIRONMENT */
@@ -259,12 +288,22 @@ check_msgid(struct htg_msg *msg)
 			hval(msg, EH_MSGID));
 }
 
-/* check_subject_date - HDR-SUBJECT and HDR-DATE */
+/*
+ * check_subject_date - HDR-SUBJECT (missing or empty: the configured
+ * action, a warning by default; given twice: refused) and HDR-DATE
+ */
 static void
 check_subject_date(struct htg_msg *msg)
 {
-	if (check_once(msg, EH_SUBJECT, RULE_HDR_SUBJECT, HTG_ACT_NONE)
-	    && hval(msg, EH_SUBJECT)[0] == 0)
+	int	n = msg->hdr[EH_SUBJECT].count;
+
+	if (n > 1)
+		eng_add(msg, RULE_HDR_SUBJECT, HTG_STAGE_HEADER, HTG_ACT_REJECT,
+			"Subject: appears %d times", n);
+	else if (n == 0)
+		eng_add(msg, RULE_HDR_SUBJECT, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"Subject: is missing");
+	else if (hval(msg, EH_SUBJECT)[0] == 0)
 		eng_add(msg, RULE_HDR_SUBJECT, HTG_STAGE_HEADER, HTG_ACT_NONE,
 			"Subject: is empty");
 	if (check_once(msg, EH_DATE, RULE_HDR_DATE, HTG_ACT_NONE)
@@ -297,23 +336,49 @@ is_windows_codepage(const char *cs)
 	return (0);
 }
 
-/* allowed_type - MIME-TYPE's list */
-static int
-allowed_type(const struct mime_ctype *ct)
+/* The types HTG takes, the file name extension HTG should give each,
+ * and whether a Single Window stream takes it (SW: EDIFACT or XML). */
+static const struct eng_type {
+	const char *type;
+	const char *ext;
+	int	single_window;
+} eng_types[] = {
+	{"text/plain", "txt", 1},
+	{"application/edifact", "edi", 1},
+	{"application/xml", "xml", 1},
+	{"application/pdf", "pdf", 0},
+	{"application/zip", "zip", 0},
+	{"application/octet-stream", "bin", 0},
+};
+
+/* type_of - the row of a Content-Type, or NULL */
+static const struct eng_type *
+type_of(const struct mime_ctype *ct)
 {
-	static const char *const types[] = {
-		"text/plain", "application/edifact", "application/xml",
-		"application/pdf", "application/zip",
-		"application/octet-stream",
-	};
 	char	full[2 * MIME_TOKEN_MAX + 2];
 	size_t	i;
 
 	g_snprintf(full, sizeof(full), "%s/%s", ct->type, ct->subtype);
-	for (i = 0; i < G_N_ELEMENTS(types); i++)
-		if (strcmp(full, types[i]) == 0)
-			return (1);
-	return (0);
+	for (i = 0; i < G_N_ELEMENTS(eng_types); i++)
+		if (strcmp(full, eng_types[i].type) == 0)
+			return (&eng_types[i]);
+	return (NULL);
+}
+
+/* check_type - MIME-TYPE, with the Single Window profile's shorter list */
+static void
+check_type(struct htg_msg *msg, const struct mime_ctype *ct)
+{
+	const struct eng_type *t = type_of(ct);
+
+	if (t == NULL)
+		eng_add(msg, RULE_MIME_TYPE, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"Content-Type: %s/%s", ct->type, ct->subtype);
+	else if (!t->single_window && msg->stream
+		 && msg->stream->profile == HTG_PROFILE_SINGLE_WINDOW)
+		eng_add(msg, RULE_MIME_TYPE, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			"Content-Type: %s to Single Window, which takes EDIFACT "
+			"or XML only", t->type);
 }
 
 /* has_control - a C0 control character or DEL in a (decoded) name */
@@ -326,21 +391,47 @@ has_control(const char *s)
 	return (0);
 }
 
-/* check_disposition - MIME-DISPOSITION (only a warning for text/plain) */
+/* plain_name - a file name fit to keep in a repaired header as it is */
+static int
+plain_name(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char) *s <= ' ' || (unsigned char) *s >= 0x7f
+		    || *s == '"' || *s == '\\')
+			return (0);
+	return (1);
+}
+
+/*
+ * check_disposition - MIME-DISPOSITION.  HTG names a body without
+ * "attachment; filename=NAME.EXT" NNN.txt (MSA Tabel 5), so the default
+ * action is to add or repair it with the extension of the Content-Type;
+ * for text/plain, where .txt is right anyway, it is only a warning.  A
+ * header that does not parse, appears twice or names a file with control
+ * characters is not repaired: refused.
+ */
 static void
 check_disposition(struct htg_msg *msg, const struct mime_ctype *ct)
 {
-	struct mime_disp cd;
+	const struct eng_type *t = type_of(ct);
 	enum htg_action act = eng_action(msg, RULE_MIME_DISPOSITION);
-	const char *why = NULL, *dot;
+	struct mime_disp cd;
+	const char *why = NULL, *dot, *name = "message";
+	char	fname[MIME_FILENAME_MAX + 8];
+	int	repairable = t != NULL, n = msg->hdr[EH_DISP].count;
 
-	if (act == HTG_ACT_REJECT && strcmp(ct->type, "text") == 0
-	    && strcmp(ct->subtype, "plain") == 0)
+	if ((act == HTG_ACT_REJECT || act == HTG_ACT_FIX) && t != NULL
+	    && strcmp(t->type, "text/plain") == 0)
 		act = HTG_ACT_WARN;
-	if (hval(msg, EH_DISP) == NULL)
+	memset(&cd, 0, sizeof(cd));
+	if (n > 1)
+		why = "Content-Disposition appears more than once", repairable = 0;
+	else if (n == 0)
 		why = "Content-Disposition is missing";
 	else if (mimehdr_disposition(hval(msg, EH_DISP), &cd) < 0)
-		why = "Content-Disposition does not parse";
+		why = "Content-Disposition does not parse", repairable = 0;
+	else if (has_control(cd.filename))
+		why = "the filename contains control characters", repairable = 0;
 	else if (strcmp(cd.disposition, "attachment") != 0)
 		why = "Content-Disposition is not attachment";
 	else if (cd.filename[0] == 0)
@@ -348,11 +439,30 @@ check_disposition(struct htg_msg *msg, const struct mime_ctype *ct)
 	else if ((dot = strrchr(cd.filename, '.')) == NULL || dot[1] == 0
 		 || dot == cd.filename)
 		why = "the filename has no extension";
-	else if (has_control(cd.filename))
-		why = "the filename contains control characters";
-	if (why)
-		eng_add(msg, RULE_MIME_DISPOSITION, HTG_STAGE_HEADER, act,
-			"%s", why);
+	if (why == NULL)
+		return;
+	if (act != HTG_ACT_FIX) {
+		eng_add(msg, RULE_MIME_DISPOSITION, HTG_STAGE_HEADER, act, "%s", why);
+		return;
+	}
+	if (!repairable) {
+		eng_add(msg, RULE_MIME_DISPOSITION, HTG_STAGE_HEADER,
+			HTG_ACT_REJECT, "%s", why);
+		return;
+	}
+	if (cd.filename[0] && plain_name(cd.filename))
+		name = cd.filename;
+	dot = strrchr(name, '.');
+	if (dot != NULL && dot != name && dot[1] != 0)
+		g_snprintf(fname, sizeof(fname), "%s", name);
+	else
+		g_snprintf(fname, sizeof(fname), "%s.%s", name, t->ext);
+	g_free(msg->fix_disposition);
+	msg->fix_disposition = g_strdup_printf("attachment; filename=\"%s\"",
+					       fname);
+	msg->fix_disposition_replace = (n == 1);
+	eng_add(msg, RULE_MIME_DISPOSITION, HTG_STAGE_HEADER, HTG_ACT_FIX,
+		"%s; set to attachment; filename=%s", why, fname);
 }
 
 /* check_cte - MIME-CTE; sets up the body validator */
@@ -399,9 +509,7 @@ check_mime(struct htg_msg *msg, const struct mime_ctype *ct, int ct_ok)
 			"Content-Type: multipart/%s", ct->subtype);
 		return;
 	}
-	if (!allowed_type(ct))
-		eng_add(msg, RULE_MIME_TYPE, HTG_STAGE_HEADER, HTG_ACT_NONE,
-			"Content-Type: %s/%s", ct->type, ct->subtype);
+	check_type(msg, ct);
 	if (ct->has_charset && is_windows_codepage(ct->charset))
 		eng_add(msg, RULE_MIME_CHARSET, HTG_STAGE_HEADER, HTG_ACT_NONE,
 			"charset=%s is a Windows code page", ct->charset);

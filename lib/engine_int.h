@@ -86,6 +86,8 @@ struct htg_msg {
 	char   *fix_envid;
 	char   *fix_notify;		/* the re-added recipient's parameters */
 	char   *fix_rcpt;		/* egress: its address, if it changes */
+	char   *fix_disposition;	/* Content-Disposition value to set */
+	int	fix_disposition_replace;	/* change the header, not add it */
 	char   *fix_msgid;
 	char	msgid[ENG_ARG_MAX];	/* as found, or as added */
 };

@@ -18,7 +18,7 @@
 #include "log.h"
 
 static int log_to_stderr = 1;
-static int log_verbose;
+static int log_verbose;			/* atomic: SIGHUP changes it */
 static char log_ident[64] = "htgate";
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -28,20 +28,20 @@ log_init(const char *ident, int to_stderr, int verbose)
 {
 	snprintf(log_ident, sizeof(log_ident), "%s", ident);
 	log_to_stderr = to_stderr;
-	log_verbose = verbose;
+	__atomic_store_n(&log_verbose, verbose, __ATOMIC_RELAXED);
 	if (!to_stderr)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
-/* log_set_verbose - change verbosity at run time */
+/* log_set_verbose - change verbosity at run time (any thread) */
 void
 log_set_verbose(int verbose)
 {
-	log_verbose = verbose;
+	__atomic_store_n(&log_verbose, verbose, __ATOMIC_RELAXED);
 }
 
 /* log_vwrite - write one line to the chosen sink */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vwrite(int pri, const char *label, const char *fmt, va_list ap)
 {
 	char	line[4096];
@@ -73,7 +73,8 @@ name(const char *fmt, ...) \
 LOG_FUNC(log_err, LOG_ERR, "error: ", 1)
 LOG_FUNC(log_warn, LOG_WARNING, "warning: ", 1)
 LOG_FUNC(log_info, LOG_INFO, "", 1)
-LOG_FUNC(log_debug, LOG_DEBUG, "debug: ", log_verbose)
+LOG_FUNC(log_debug, LOG_DEBUG, "debug: ",
+	 __atomic_load_n(&log_verbose, __ATOMIC_RELAXED))
 
 /* log_fatal - log and exit; only for start-up and broken environments */
 void

@@ -225,3 +225,37 @@ mimehdr_new_envid(void)
 	g_free(r);
 	return (id);
 }
+
+/* mimehdr_strip_cfws - a structured value without comments, in place */
+void
+mimehdr_strip_cfws(char *value)
+{
+	char   *r = value, *w = value;
+	int	depth = 0, quoted = 0;
+
+	for (; *r; r++) {
+		if (quoted) {
+			if (*r == '\\' && r[1])
+				*w++ = *r++;
+			else if (*r == '"')
+				quoted = 0;
+			*w++ = *r;
+		} else if (depth > 0) {
+			if (*r == '\\' && r[1])
+				r++;
+			else if (*r == '(')
+				depth++;
+			else if (*r == ')')
+				depth--;
+		} else if (*r == '(') {
+			depth = 1;
+			*w++ = ' ';
+		} else {
+			if (*r == '"')
+				quoted = 1;
+			*w++ = *r;
+		}
+	}
+	*w = 0;
+	g_strstrip(value);
+}

@@ -13,6 +13,8 @@
  *	int	mimehdr_message_id(const char *value, char *out, size_t outlen);
  *	char   *mimehdr_new_message_id(const char *domain);
  *	char   *mimehdr_new_envid(void);
+void	mimehdr_strip_cfws(char *value);
+ *	void	mimehdr_strip_cfws(char *value);
  * DESCRIPTION
  *	mimehdr_init() calls g_mime_init() once; call it from main() before
  *	any thread starts.  mimehdr_addresses() returns the number of
@@ -27,6 +29,11 @@
  *	for a well-formed "<left@right>" value, -1 otherwise.
  *	The two generators return new unique identifiers (random, from the
  *	OpenSSL CSPRNG) that the caller frees with g_free().
+ *	mimehdr_strip_cfws() removes RFC 5322 comments (nested, with
+ *	quoted-pairs) and the white space around a structured value in
+ *	place: "base64 (preferred)" becomes "base64", "1.0 (Apple)" "1.0".
+ *	GMime 3 compares Content-Transfer-Encoding as a plain string after
+ *	trimming and keeps its CFWS parser private, so this one is ours.
  * THREAD SAFETY
  *	Safe after mimehdr_init(): GMime's parsers are reentrant with
  *	default options.
@@ -62,5 +69,6 @@ int	mimehdr_date_valid(const char *value);
 int	mimehdr_message_id(const char *value, char *out, size_t outlen);
 char   *mimehdr_new_message_id(const char *domain);
 char   *mimehdr_new_envid(void);
+void	mimehdr_strip_cfws(char *value);
 
 #endif

@@ -452,28 +452,16 @@ pf_render_master(const struct pf_plan *p, GString *out)
 	}
 }
 
-/* sender_key - Postfix sender lookup key for a sender pattern */
+/* sender_key - the SASL password map key of a sender pattern ("*": the
+ * environment's nexthop, where Postfix looks last) */
 static int
 sender_key(const char *pattern, const struct htg_env *env, char *buf,
 	   size_t len)
 {
-	const char *at = strchr(pattern, '@');
-
-	if (strcmp(pattern, "*") == 0) {
-		g_snprintf(buf, len, "[%s]:%d", env->smtp_host, env->smtp_port);
-		return (0);		/* fallback: the nexthop */
-	}
-	if (at == NULL || strchr(at + 1, '@') != NULL
-	    || strpbrk(at + 1, "*?") != NULL || at[1] == '\0')
+	if (cfg_sender_key(pattern, buf, len) < 0)
 		return (-1);
-	if (at == pattern || (at == pattern + 1 && *pattern == '*'))
-		g_snprintf(buf, len, "%s", at);		/* @domain */
-	else if (strpbrk(pattern, "*?") != NULL)
-		return (-1);				/* a@b only */
-	else
-		g_snprintf(buf, len, "%s", pattern);
-	for (char *c = buf; *c; c++)
-		*c = g_ascii_tolower(*c);
+	if (strcmp(buf, "*") == 0)
+		g_snprintf(buf, len, "[%s]:%d", env->smtp_host, env->smtp_port);
 	return (token_ok(buf, "+=") ? 0 : -1);
 }
 

@@ -51,7 +51,21 @@ static const struct bad_case {
 } bad_cases[] = {
 	{"size_limit = 1M\n", ":1: \"size_limit\" outside any section"},
 	{"[global]\nsize_limit = lots\n", ":2: size_limit: \"lots\" is not a number"},
-	{"[global]\nsize_limit = 0\n", ":2: size_limit"},
+	{"[global]\nsize_limit = 3G\n", ":2: size_limit"},
+	{"[global]\nsize_limit = 17179869185G\n", ":2: size_limit: \"17179869185G\" is not a number"},
+	{"[account a]\nsenders = *\nsize_limit = 1T\n", ":3: size_limit"},
+	{"[account a]\nsenders = erp*@a.nl\n", ":1: [account a]: sender \"erp*@a.nl\" is not user@domain"},
+	{"[account a]\nsenders = *@*.a.nl\n", ":1: [account a]: sender \"*@*.a.nl\" is not"},
+	{"[account a]\nsenders = *\nmailbox = company\n", ":1: [account a]: mailbox \"company\" is not a full mailbox name"},
+	{"[stream AGS]\n[stream DMS]\n[account a]\nsenders = @a.nl\nstreams = AGS\n"
+	 "[account b]\nsenders = *@A.nl\nstreams = DMS\n",
+	 ":6: [account b]: sender key @a.nl also belongs to [account a] (line 3) with other streams"},
+	{"[account a]\nsenders = *\nmailbox = a@htpoort.nl\npassword_file = /x\nfetch = yes\n",
+	 ":1: [account a]: fetch = yes needs pop3_host in [environment production]"},
+	{"[global]\nfetch_deliver = smtp:localhost\n", ":2: fetch_deliver: \"smtp:localhost\" is not smtp:HOST:PORT"},
+	{"[global]\nfetch_deliver = smtp:localhost:99999\n", ":2: fetch_deliver: \"smtp:localhost:99999\" has no port"},
+	{"[global]\nfetch_deliver = lmtp:x:1\n", ":2: fetch_deliver: \"lmtp:x:1\" is not smtp:HOST:PORT"},
+	{"[global]\nfetch_sender = <postmaster>\n", ":2: fetch_sender: \"<postmaster>\" is empty or not a bare address"},
 	{"[global]\nreport_only = maybe\n", ":2: report_only: \"maybe\" is not yes or no"},
 	{"[global]\nlanguage = de\n", ":2: language: \"de\" is not en or nl"},
 	{"[global]\nno_such_key = 1\n", ":2: unknown key \"no_such_key\" in [global]"},
@@ -217,7 +231,8 @@ START_TEST(test_sender_patterns)
 }
 END_TEST
 
-/* Secrets: group/world-readable refused at load and at read. */
+/* Secrets: not read at load (reporting runs without them); refused when
+ * open to group/others by cfg_check_secrets (file:line) and at read. */
 START_TEST(test_secret_files)
 {
 	char   *open_pw = write_conf("open.pw", "s3cret-value\n", 0644);
@@ -228,15 +243,20 @@ START_TEST(test_secret_files)
 	text = g_strdup_printf("[account a]\nsenders = *\nmailbox = a@htpoort.nl\n"
 			       "password_file = %s\n", open_pw);
 	cfg = load_text(text, err, sizeof(err));
-	ck_assert_ptr_null(cfg);
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_int_eq(cfg_check_secrets(cfg, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, ":1: [account a] password_file") != NULL
 		      && strstr(err, "mode 0644") != NULL
 		      && strstr(err, "s3cret") == NULL, "%s", err);
+	cfg_unref(cfg);
 	g_free(text);
-	text = g_strdup_printf("[account a]\nsenders = *\nmailbox = a@htpoort.nl\n"
+	text = g_strdup_printf("[environment production]\nenvelope_domain = msa-smtp.htpoort.nl\n"
+			       "header_domain = htpoort.nl\npop3_host = pop3.example\n"
+			       "[account a]\nsenders = *\nmailbox = a@htpoort.nl\n"
 			       "password_file = %s\nfetch = yes\n", closed_pw);
 	cfg = load_text(text, err, sizeof(err));
 	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_int_eq(cfg_check_secrets(cfg, err, sizeof(err)), 0);
 	cfg_unref(cfg);
 	ck_assert_int_eq(cfg_secret_read(closed_pw, buf, sizeof(buf), err,
 					 sizeof(err)), 0);
@@ -247,6 +267,52 @@ START_TEST(test_secret_files)
 	g_free(text);
 	g_free(open_pw);
 	g_free(closed_pw);
+}
+END_TEST
+
+/* A NUL byte inside a line is refused, not silently cut off there. */
+START_TEST(test_nul_in_line)
+{
+	static const char text[] = "[global]\nstate_dir = /var/lib/htgate\0/../etc\n";
+	char   *path = g_build_filename(tmpdir, "nul.conf", NULL);
+	char	err[1024] = "";
+
+	ck_assert(g_file_set_contents(path, text, sizeof(text) - 1, NULL));
+	ck_assert_ptr_null(cfg_load(path, err, sizeof(err)));
+	ck_assert_msg(strstr(err, ":2: line is not valid UTF-8 text") != NULL, "%s", err);
+	g_free(path);
+}
+END_TEST
+
+/* Accounts are picked as Postfix picks credentials: address, domain, "*". */
+START_TEST(test_account_lookup_order)
+{
+	char	err[1024];
+	struct htg_cfg *cfg = load_text(
+		"[stream AGS]\n[stream DMS]\n"
+		"[account any]\nsenders = *\nstreams = *\n"
+		"[account domain]\nsenders = *@a.nl\nstreams = AGS\nsize_limit = 1M\n"
+		"[account erp]\nsenders = erp@a.nl\nstreams = DMS\n"
+		"addresses = erp@a.nl, @broker.nl\n", err, sizeof(err));
+	const struct htg_env *prod;
+	const struct htg_stream *ags, *dms;
+
+	ck_assert_msg(cfg != NULL, "%s", err);
+	prod = cfg_env_by_name(cfg, "production");
+	ags = cfg_stream_find(cfg, "AGS", prod);
+	dms = cfg_stream_find(cfg, "DMS", prod);
+	ck_assert_str_eq(cfg_account_of(cfg, "erp@A.NL", prod)->name, "erp");
+	ck_assert_str_eq(cfg_account_of(cfg, "jan@a.nl", prod)->name, "domain");
+	ck_assert_str_eq(cfg_account_of(cfg, "x@other.nl", prod)->name, "any");
+	/* erp's own account has no AGS: no falling back to the domain one */
+	ck_assert_ptr_null(cfg_account_find(cfg, "erp@a.nl", NULL, ags, prod));
+	ck_assert_ptr_nonnull(cfg_account_find(cfg, "erp@a.nl", NULL, dms, prod));
+	ck_assert_ptr_null(cfg_account_find(cfg, "jan@a.nl", NULL, dms, prod));
+	ck_assert_uint_eq(cfg_size_limit(cfg, cfg_account_of(cfg, "jan@a.nl", prod)),
+			  1024 * 1024);
+	ck_assert_uint_eq(cfg_size_limit(cfg, cfg_account_of(cfg, "x@other.nl", prod)), 0);
+	ck_assert_uint_eq(cfg_size_limit(cfg, NULL), 0);
+	cfg_unref(cfg);
 }
 END_TEST
 
@@ -286,6 +352,8 @@ cfg_suite(void)
 	tcase_add_test(tc, test_defaults_and_values);
 	tcase_add_test(tc, test_sender_patterns);
 	tcase_add_test(tc, test_secret_files);
+	tcase_add_test(tc, test_nul_in_line);
+	tcase_add_test(tc, test_account_lookup_order);
 	tcase_add_test(tc, test_current_snapshot);
 	suite_add_tcase(s, tc);
 	return (s);

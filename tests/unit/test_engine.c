@@ -38,8 +38,13 @@ static const char test_conf[] =
 	"streams = *\n"
 	"[account erp]\n"
 	"senders = erp@other.nl\n"
+	"addresses = erp@other.nl, *@broker.example\n"
 	"sasl_users = erp-login\n"
 	"streams = DMS\n"
+	"size_limit = 2K\n"
+	"[account other]\n"
+	"senders = @other.nl\n"
+	"streams = *\n"
 	"[rules]\n"
 	"ENV-ENVID = fix\n"
 	"ENV-NOTIFY = fix\n"
@@ -74,8 +79,12 @@ static struct htg_cfg *cfgs[V_COUNT];
 #define H_EDI	"Content-Type: application/edifact\r\n" \
 		"Content-Transfer-Encoding: base64\r\n" \
 		"Content-Disposition: attachment; filename=aangifte.edi\r\n"
+#define H_EDI_NODISP "Content-Type: application/edifact\r\n" \
+		"Content-Transfer-Encoding: base64\r\n"
+#define H_EDI_NODISP_B64 "Content-Type: application/edifact\r\n"
 #define B_B64	"\r\nVU5BOis=\r\n"
 #define GOOD	H_FROM H_TO H_REST H_EDI B_B64
+#define H_ERP	"From: ERP <erp@other.nl>\r\n"
 
 /* A delivery status notification (RFC 3464/6522) and its parts. */
 #define DSN_HDR(extra) "From: MAILER-DAEMON@example.com\r\n" H_TO extra \
@@ -181,7 +190,7 @@ static const struct tc {
 	 .want = HTG_REJECT, .want_findings = "reject:ENV-ADDRESS reject:HDR-TO"},
 	{.label = "egress: the login is not known, the sender decides ENV-AUTH",
 	 .from = "erp@other.nl", .rcpt = {"DMS@msa-smtp.htpoort.nl"}, .flags = HTG_MSG_EGRESS,
-	 .text = H_FROM "To: DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .text = H_ERP "To: DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
 	 .want = HTG_ACCEPT, .want_findings = ""},
 	{.label = "egress: conforming message passes",
 	 .rcpt = {"AGS@msa-smtp.htpoort.nl"}, .flags = HTG_MSG_EGRESS,
@@ -210,11 +219,33 @@ static const struct tc {
 	 .text = GOOD, .want = HTG_REJECT, .want_findings = "reject:ENV-AUTH"},
 	{.label = "ENV-AUTH sasl user required and wrong", .from = "erp@other.nl",
 	 .sasl = "someone", .rcpt = {"DMS@htpoort.nl"},
-	 .text = H_FROM "To: DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .text = H_ERP "To: DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
 	 .want = HTG_REJECT, .want_findings = "reject:ENV-AUTH"},
 	{.label = "ENV-AUTH sasl user right", .from = "erp@other.nl",
 	 .sasl = "erp-login", .rcpt = {"DMS@htpoort.nl"},
-	 .text = H_FROM "To: DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .text = H_ERP "To: DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "ENV-AUTH as Postfix: the sender's own account has no AGS, "
+		  "the domain's account is not asked", .from = "erp@other.nl",
+	 .sasl = "erp-login", .text = H_ERP H_TO H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:ENV-AUTH"},
+	{.label = "ENV-AUTH as Postfix: another sender of the domain uses its account",
+	 .from = "jan@other.nl", .text = "From: jan@other.nl\r\n" H_TO H_REST H_EDI B_B64,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "ENV-SIZE the account's own limit", .from = "erp@other.nl",
+	 .sasl = "erp-login", .rcpt = {"DMS@htpoort.nl"},
+	 .text = H_ERP "To: DMS@htpoort.nl\r\n" H_REST
+		 "Content-Type: text/plain\r\n\r\nx\r\n%SIZE%",
+	 .want = HTG_REJECT, .want_findings = "warn:MIME-DISPOSITION reject:ENV-SIZE"},
+	{.label = "HDR-FROM at a broker's domain the account does not name",
+	 .from = "erp@example.com", .text = "From: Broker <decl@broker.example>\r\n" H_TO H_REST H_EDI B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:HDR-FROM"},
+	{.label = "HDR-FROM another address of the account (addresses)",
+	 .from = "erp@other.nl", .sasl = "erp-login", .rcpt = {"DMS@htpoort.nl"},
+	 .text = "From: Broker <decl@broker.example>\r\nTo: DMS@htpoort.nl\r\n" H_REST H_EDI B_B64,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "HDR-FROM another address of the sender's domain (senders)",
+	 .from = "erp@example.com", .text = GOOD,
 	 .want = HTG_ACCEPT, .want_findings = ""},
 	{.label = "ENV-ENVIRONMENT preprod envelope, prod header",
 	 .rcpt = {"AGS@msa-smtp.preprod.htpoort.nl"}, .text = GOOD,
@@ -223,8 +254,17 @@ static const struct tc {
 	 .rcpt = {"SINGLEWINDOW@htpoort.nl"},
 	 .text = H_FROM "To: SINGLEWINDOW@htpoort.nl\r\n" H_REST H_EDI B_B64,
 	 .want = HTG_ACCEPT, .want_findings = "fix:ENV-NOTIFY fix:ENV-ENVID"},
-	{.label = "ENV-NOTIFY DELAY dropped", .notify = "SUCCESS,DELAY",
+	{.label = "ENV-NOTIFY SUCCESS,DELAY on a standard stream is fine (RFC 3461)",
+	 .notify = "SUCCESS,DELAY", .envid = "E1", .text = GOOD,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "ENV-NOTIFY NEVER with others is fixed", .notify = "NEVER,SUCCESS",
 	 .envid = "E1", .text = GOOD,
+	 .want = HTG_ACCEPT, .want_findings = "fix:ENV-NOTIFY"},
+	{.label = "ENV-NOTIFY unknown keyword is fixed", .notify = "FAILURE,ALWAYS",
+	 .text = GOOD, .want = HTG_ACCEPT, .want_findings = "fix:ENV-NOTIFY"},
+	{.label = "ENV-NOTIFY DELAY to Single Window is fixed", .notify = "SUCCESS,FAILURE,DELAY",
+	 .envid = "E1", .rcpt = {"SINGLEWINDOW@htpoort.nl"},
+	 .text = H_FROM "To: SINGLEWINDOW@htpoort.nl\r\n" H_REST H_EDI B_B64,
 	 .want = HTG_ACCEPT, .want_findings = "fix:ENV-NOTIFY"},
 	{.label = "ENV-NOTIFY SUCCESS,FAILURE with ENVID is fine",
 	 .notify = "SUCCESS,FAILURE", .envid = "E1", .text = GOOD,
@@ -268,11 +308,14 @@ static const struct tc {
 	{.label = "HDR-MSGID twice",
 	 .text = H_FROM H_TO H_REST "Message-ID: <x@y>\r\n" H_EDI B_B64,
 	 .want = HTG_REJECT, .want_findings = "reject:HDR-MSGID"},
-	{.label = "HDR-SUBJECT missing",
+	{.label = "HDR-SUBJECT missing only warns",
 	 .text = H_FROM H_TO "Date: Tue, 24 Nov 2026 10:00:00 +0100\r\nMessage-ID: <a@b>\r\n" H_EDI B_B64,
-	 .want = HTG_REJECT, .want_findings = "reject:HDR-SUBJECT"},
-	{.label = "HDR-SUBJECT empty",
+	 .want = HTG_ACCEPT, .want_findings = "warn:HDR-SUBJECT"},
+	{.label = "HDR-SUBJECT empty only warns",
 	 .text = H_FROM H_TO "Subject:  \r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\nMessage-ID: <a@b>\r\n" H_EDI B_B64,
+	 .want = HTG_ACCEPT, .want_findings = "warn:HDR-SUBJECT"},
+	{.label = "HDR-SUBJECT twice is refused",
+	 .text = H_FROM H_TO "Subject: a\r\n" H_REST H_EDI B_B64,
 	 .want = HTG_REJECT, .want_findings = "reject:HDR-SUBJECT"},
 	{.label = "HDR-DATE missing",
 	 .text = H_FROM H_TO "Subject: s\r\nMessage-ID: <a@b>\r\n" H_EDI B_B64,
@@ -326,14 +369,43 @@ static const struct tc {
 	 .text = H_FROM H_TO H_REST "Content-Type: application/xml\r\n"
 		 "Content-Disposition: attachment; filename=a.xml\r\n\r\n<a>caf\xc3\xa9</a>\r\n",
 	 .want = HTG_REJECT, .want_findings = "reject:MIME-7BIT"},
-	{.label = "MIME-DISPOSITION missing for XML",
+	{.label = "MIME-DISPOSITION missing for XML is added",
 	 .text = H_FROM H_TO H_REST "Content-Type: application/xml\r\n\r\n<a/>\r\n",
-	 .want = HTG_REJECT, .want_findings = "reject:MIME-DISPOSITION"},
-	{.label = "MIME-DISPOSITION inline",
+	 .want = HTG_ACCEPT, .want_findings = "fix:MIME-DISPOSITION"},
+	{.label = "MIME-DISPOSITION inline becomes attachment",
 	 .text = H_FROM H_TO H_REST "Content-Type: application/pdf\r\n"
 		 "Content-Transfer-Encoding: base64\r\n"
 		 "Content-Disposition: inline; filename=a.pdf\r\n" B_B64,
+	 .want = HTG_ACCEPT, .want_findings = "fix:MIME-DISPOSITION"},
+	{.label = "MIME-DISPOSITION filename without extension is repaired",
+	 .text = H_FROM H_TO H_REST H_EDI_NODISP
+		 "Content-Disposition: attachment; filename=aangifte\r\n" B_B64,
+	 .want = HTG_ACCEPT, .want_findings = "fix:MIME-DISPOSITION"},
+	{.label = "MIME-DISPOSITION garbled is replaced",
+	 .text = H_FROM H_TO H_REST H_EDI_NODISP "Content-Disposition: ;;==\r\n" B_B64,
+	 .want = HTG_ACCEPT, .want_findings = "fix:MIME-DISPOSITION"},
+	{.label = "MIME-DISPOSITION twice is refused",
+	 .text = H_FROM H_TO H_REST H_EDI "Content-Disposition: attachment; filename=b.edi\r\n" B_B64,
 	 .want = HTG_REJECT, .want_findings = "reject:MIME-DISPOSITION"},
+	{.label = "MIME-CTE with an RFC 822 comment",
+	 .text = H_FROM H_TO H_REST H_EDI_NODISP_B64 "Content-Transfer-Encoding: base64 (preferred)\r\n"
+		 "Content-Disposition: attachment; filename=a.edi\r\n" B_B64,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "MIME-Version twice with different comments is no conflict",
+	 .text = H_FROM H_TO H_REST "MIME-Version: 1.0 (Apple Message framework v3731)\r\n" H_EDI B_B64,
+	 .want = HTG_ACCEPT, .want_findings = ""},
+	{.label = "MIME-TYPE PDF to Single Window", .rcpt = {"SINGLEWINDOW@htpoort.nl"},
+	 .notify = "SUCCESS,FAILURE", .envid = "E1",
+	 .text = H_FROM "To: SINGLEWINDOW@htpoort.nl\r\n" H_REST "Content-Type: application/pdf\r\n"
+		 "Content-Transfer-Encoding: base64\r\n"
+		 "Content-Disposition: attachment; filename=a.pdf\r\n" B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-TYPE"},
+	{.label = "MIME-TYPE XML to Single Window", .rcpt = {"SINGLEWINDOW@htpoort.nl"},
+	 .notify = "SUCCESS,FAILURE", .envid = "E1",
+	 .text = H_FROM "To: SINGLEWINDOW@htpoort.nl\r\n" H_REST "Content-Type: application/xml\r\n"
+		 "Content-Transfer-Encoding: base64\r\n"
+		 "Content-Disposition: attachment; filename=a.xml\r\n" B_B64,
+	 .want = HTG_ACCEPT, .want_findings = ""},
 	{.label = "MIME-DISPOSITION control characters in the filename",
 	 .text = H_FROM H_TO H_REST "Content-Type: application/pdf\r\n"
 		 "Content-Transfer-Encoding: base64\r\n"

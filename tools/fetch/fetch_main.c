@@ -294,47 +294,31 @@ fetch_account(const struct htg_cfg *cfg, const struct htg_account *a,
 	return (rc);
 }
 
-/* fetch_check_cfg - what htgate-fetch needs beyond cfg_load */
+/* fetch_check_cfg - the -a account, and the password files (cfg.h) */
 static int
 fetch_check_cfg(const struct htg_cfg *cfg, const char *only, char *err,
 		size_t errlen)
 {
-	const char *d = cfg->fetch_deliver;
-	int	i, found = 0;
+	int	i;
 
-	if (!(strncmp(d, "smtp:", 5) == 0 && strchr(d + 5, ':') != NULL)
-	    && strcmp(d, "sendmail") != 0 && strncmp(d, "sendmail:/", 10) != 0) {
-		snprintf(err, errlen, "fetch_deliver must be smtp:HOST:PORT, "
-			 "sendmail or sendmail:/PATH, not \"%s\"", d);
+	if (cfg_check_secrets(cfg, err, errlen) < 0)
 		return (-1);
-	}
-	if (cfg->fetch_sender == NULL || *cfg->fetch_sender == '\0'
-	    || strpbrk(cfg->fetch_sender, "<> \r\n") != NULL) {
-		snprintf(err, errlen, "fetch_sender is empty or invalid");
-		return (-1);
-	}
+	if (only == NULL)
+		return (0);
 	for (i = 0; i < cfg->naccounts; i++) {
 		const struct htg_account *a = &cfg->accounts[i];
 
-		if (only != NULL && strcmp(a->name, only) != 0)
+		if (strcmp(a->name, only) != 0)
 			continue;
-		found = 1;
-		if (only != NULL && !a->fetch) {
-			snprintf(err, errlen, "account %s has fetch = no", only);
+		if (!a->fetch) {
+			snprintf(err, errlen, "%s: account %s has fetch = no",
+				 cfg->path, only);
 			return (-1);
 		}
-		if (a->fetch && cfg->envs[a->fetch_env].pop3_host == NULL) {
-			snprintf(err, errlen, "account %s: environment %s has "
-				 "no pop3_host", a->name,
-				 cfg->envs[a->fetch_env].name);
-			return (-1);
-		}
+		return (0);
 	}
-	if (only != NULL && !found) {
-		snprintf(err, errlen, "no [account %s]", only);
-		return (-1);
-	}
-	return (0);
+	snprintf(err, errlen, "%s: no [account %s]", cfg->path, only);
+	return (-1);
 }
 
 /* fetch_all - one pass over the accounts; the worst status */
@@ -369,7 +353,7 @@ fetch_load(const struct fetch_opts *o)
 		return (NULL);
 	}
 	if (fetch_check_cfg(cfg, o->account, err, sizeof(err)) < 0) {
-		log_err("%s: %s", o->config, err);
+		log_err("%s", err);
 		cfg_unref(cfg);
 		return (NULL);
 	}
