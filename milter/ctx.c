@@ -31,6 +31,8 @@
  *	holder_hash	mlt_msg_start (egress)	mlt_msg_body_end (xxfi_eom)
  *						or mlt_msg_reset
  *	holder		mlt_msg_body_end	(fixed array, cleared on reset)
+ *	repair_in	xxfi_body or xxfi_eom	mlt_msg_reset (mlt_repair_reset)
+ *	repair		xxfi_eom		(repair_glue.c)
  *
  *	The configuration snapshot is pinned per message (at MAIL), so a
  *	SIGHUP reload applies to the next message of a long SMTP session
@@ -50,17 +52,31 @@
  *
  *	At egress the message's identity for the uniqueness claim
  *	(recorder_unique) is the SHA-256 of its envelope (sender, each
- *	recipient) and every header field as delivered, except the
- *	Received: header the egress smtpd itself adds (the one naming this
- *	transaction's queue ID).  The same queued message delivered again
- *	(a retry after a temporary failure) has the same identity; two
- *	copies of a message queued separately differ at least in the
- *	Received: header the relay added when it queued each, and two
- *	deliveries of one message to different HTG recipients differ in
- *	the envelope.
+ *	recipient) and every header field as delivered.  Postfix 3.7 does
+ *	not pass the Received: header the egress smtpd adds to the milter
+ *	(seen in the sandbox: the first header is the relay's ingress
+ *	Received:, naming the queue ID the message had at ingress); one
+ *	that names this transaction's queue ID would be left out.  So the
+ *	same queued message delivered again (a retry after a temporary
+ *	failure) has the same identity; two copies of a message queued
+ *	separately differ at least in the Received: header the relay added
+ *	when it queued each, and two deliveries of one message to different
+ *	HTG recipients differ in the envelope.
  * ERRORS
- *	mlt_conn_new() returns NULL and mlt_msg_start() -1 when memory or
- *	the configuration is missing; the caller answers tempfail.
+ *	mlt_msg_start() returns -1 when there is no configuration or the
+ *	egress environment is unknown; the caller answers tempfail.
+ *
+ *	Out of memory: every allocation here, in the engine and in GMime
+ *	goes through GLib, whose g_malloc() and g_new() abort the process
+ *	when memory runs out; htgate does not try to go on with part of
+ *	its allocations failed (no g_try_*; SQLite's own out-of-memory
+ *	error is a record error, an INTERNAL tempfail, recorder.h).  So
+ *	mlt_conn_new() never returns NULL.  The abort ends every session in
+ *	flight; Postfix then applies milter_default_action = tempfail (or
+ *	the milter's own default_action=tempfail, htgate-milter(8)), so the
+ *	senders keep their messages and retry, and the service manager
+ *	starts the milter again (Restart=always in the shipped unit).  An
+ *	HTG-bound message is never accepted unchecked.
  * OWNERSHIP
  *	The connection is the caller's (libmilter's private pointer) until
  *	mlt_conn_free(), which accepts NULL since xxfi_close can come
@@ -76,17 +92,16 @@
 
 #include <glib.h>
 
+#include "log.h"
 #include "milter.h"
 #include "recorder.h"
 
-/* mlt_conn_new - context for a new connection (route: egress), or NULL */
+/* mlt_conn_new - context for a new connection (route: egress) */
 struct mlt_conn *
 mlt_conn_new(int nonsmtp, const char *route)
 {
-	struct mlt_conn *conn = g_try_new0(struct mlt_conn, 1);
+	struct mlt_conn *conn = g_new0(struct mlt_conn, 1);	/* or abort */
 
-	if (conn == NULL)
-		return (NULL);
 	conn->nonsmtp = nonsmtp && route == NULL;
 	conn->egress = route != NULL;
 	g_strlcpy(conn->route, route ? route : "", sizeof(conn->route));
@@ -105,6 +120,7 @@ mlt_msg_reset(struct mlt_conn *conn)
 		cfg_unref(conn->cfg);
 	conn->cfg = NULL;
 	mlt_msg_body_end(conn);
+	mlt_repair_reset(conn);
 	conn->sender[0] = conn->ret[0] = conn->rcpt[0] = 0;
 	conn->sasl[0] = conn->sha256[0] = conn->last_rcpt[0] = 0;
 	conn->holder[0] = 0;
@@ -209,8 +225,11 @@ mlt_msg_header(struct mlt_conn *conn, const char *name, const char *value,
 	if (conn->nheaders++ == 0 && strcasecmp(name, "Received") == 0
 	    && queue_id != NULL && *queue_id
 	    && (size_t) snprintf(id, sizeof(id), " id %s", queue_id) < sizeof(id)
-	    && strstr(value, id) != NULL)
+	    && strstr(value, id) != NULL) {
+		log_debug("%s: egress: identity without its own Received: "
+			  "header", queue_id);
 		return;
+	}
 	holder_add(conn, name, value);
 }
 

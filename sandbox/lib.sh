@@ -21,11 +21,12 @@
 #	$SB_TMP/standin/arrived/.  The relay is a second private Postfix,
 #	set up from Debian's stock master.cf (smtpd, cleanup, pickup and the
 #	smtp client chrooted in its queue directory, as Debian ships them)
-#	plus exactly what htgate-config(8) generates: htgate-milter in
-#	smtpd_milters and non_smtpd_milters, htgate-policyd, and the routing
-#	of HTG mail through the egress stage (a loopback smtpd on
-#	relay port + 100 for production, + 101 for preprod, where the
-#	milter judges the final envelope) to the stand-in.  The daemons
+#	into which "htgate-config apply" merges htgate's configuration, as
+#	an admin does: htgate-milter in smtpd_milters and non_smtpd_milters,
+#	htgate-policyd, and the routing of HTG mail through the egress stage
+#	(a loopback smtpd on relay port + 100 for production, + 101 for
+#	preprod, where the milter judges the final envelope) to the
+#	stand-in.  The daemons
 #	listen in the relay's queue directory (htgate/milter.sock,
 #	htgate/policy.sock), where chrooted and unchrooted Postfix processes
 #	both find them.  A failing htgate-config fails the setup.  Mail for
@@ -44,6 +45,8 @@
 # ENVIRONMENT
 #	SB_KEEP=1	keep $SB_TMP after exit.
 #	SB_VERBOSE=1	progress messages on stderr.
+#	SB_RATE_DELAY	the HTG transports' rate delay (htgate-config
+#			--rate-delay; default 0s, so tests do not wait).
 #
 # Needs bash (uses /dev/tcp for port probes), postfix, smtp-sink, swaks,
 # dovecot, openssl.  Runs as root.
@@ -182,6 +185,17 @@ sb_wait_port()
 	sb_die "nothing listens on 127.0.0.1:$port"
 }
 
+# sb_wait_file - wait until a file exists and is not empty (a pid file)
+sb_wait_file()
+{
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	sb_die "no file $1"
+}
+
 # sb_wait_socket - wait until a unix socket exists
 sb_wait_socket()
 {
@@ -287,17 +301,23 @@ service auth {
 EOF
 	dovecot -c "$SB_DOVECOT_CONF" </dev/null >>"$d/dovecot.out" 2>&1 || sb_die "dovecot did not start ($d/dovecot.log)"
 	sb_wait_socket "$SB_SASL_SOCKET"
+	sb_wait_file "$d/run/master.pid"
 	SB_DOVECOT_PID="$SB_DOVECOT_PID $(cat "$d/run/master.pid")"
 	sb_msg "dovecot pids $SB_DOVECOT_PID"
 }
 
-# sb_start_pop3 PORT - HTG's POP3 mailbox stand-in: a second private
-# Dovecot on 127.0.0.1:PORT, STLS required, TLS 1.3 only, the sandbox
-# CA's certificate, the example account with the same password.
-# Messages put in $SB_POP3_NEW are what HTG has for the company.
+# sb_start_pop3 PORT [NAME [CERT]] - HTG's POP3 mailbox stand-in: a
+# second private Dovecot on 127.0.0.1:PORT, STLS required, TLS 1.3 only,
+# the sandbox CA's certificate, the example account with the same
+# password.  Messages put in $SB_POP3_NEW are what HTG has for the
+# company.  NAME (default pop3) is its directory in $SB_TMP, CERT
+# (default server) the certificate of $SB_TMP/ca it presents (more
+# than one instance: the tests of htgate-fetch; SB_PORT_POP3 and
+# SB_POP3_NEW are the last one's).
 sb_start_pop3()
 {
-	local d=$SB_TMP/pop3
+	local name=${2:-pop3} cert=${3:-server}
+	local d=$SB_TMP/$name
 	SB_PORT_POP3=$1
 	sb_port_free "$SB_PORT_POP3"
 	mkdir -p "$d/run" "$d/state"
@@ -309,13 +329,13 @@ sb_start_pop3()
 # htgate sandbox: the HTG POP3 mailbox stand-in (MSA section 4).
 base_dir = $d/run
 state_dir = $d/state
-instance_name = htgate-sandbox-pop3-$$
+instance_name = htgate-sandbox-$name-$$
 log_path = $d/dovecot.log
 protocols = pop3
 listen = 127.0.0.1
 ssl = required
-ssl_cert = <$SB_TMP/ca/server.crt
-ssl_key = <$SB_TMP/ca/server.key
+ssl_cert = <$SB_TMP/ca/$cert.crt
+ssl_key = <$SB_TMP/ca/$cert.key
 ssl_min_protocol = TLSv1.3
 disable_plaintext_auth = yes
 auth_mechanisms = plain
@@ -348,6 +368,7 @@ service anvil {
 EOF
 	dovecot -c "$d/dovecot.conf" </dev/null >>"$d/dovecot.out" 2>&1 ||
 	    sb_die "dovecot (POP3) did not start ($d/dovecot.log)"
+	sb_wait_file "$d/run/master.pid"
 	SB_DOVECOT_PID="$SB_DOVECOT_PID $(cat "$d/run/master.pid")"
 	sb_wait_port "$SB_PORT_POP3"
 	sb_msg "POP3 stand-in on 127.0.0.1:$SB_PORT_POP3"
@@ -360,7 +381,7 @@ sb_fetch_conf()
 	SB_FETCH_CONF=$SB_TMP/htgate-fetch.conf
 	awk -v port="$SB_PORT_POP3" -v relay="$SB_PORT_RELAY" '
 		/^\[/ { sect = $0 }
-		sect == "[environment production]" && /^pop3_host[ \t]*=/ {
+		sect == "[environment production]" && /^#? *pop3_host[ \t]*=/ {
 			print "pop3_host = 127.0.0.1"
 			next
 		}
@@ -422,6 +443,58 @@ EOF
 	# The SMTP service on PORT.
 	postconf -c "$d/etc" -MX smtp/inet
 	postconf -c "$d/etc" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - $([ "$chroot" = keep ] && echo y || echo n) - - smtpd"
+	SB_POSTFIX_DIRS="$SB_POSTFIX_DIRS $d"
+}
+
+# sb_postfix_debian NAME PORT HOST - a private instance as a Debian 12
+# relay is set up: Debian's stock main.cf (/usr/share/postfix/main.cf.debian
+# plus what Debian's postinst writes for an "Internet Site") and stock
+# master.cf (master.cf.dist: smtpd, cleanup, pickup and the smtp client
+# chrooted); changed only where a private instance must be: its own
+# queue and data directories and log, loopback only, no DNS, not the
+# host's aliases, the SMTP service on 127.0.0.1:PORT (still chrooted)
+sb_postfix_debian()
+{
+	local name=$1 port=$2 host=$3 d=$SB_TMP/$1 f
+	mkdir -p "$d/etc" "$d/queue/etc" "$d/data"
+	chown postfix "$d/data"
+	cp /usr/share/postfix/main.cf.debian "$d/etc/main.cf"
+	cp /usr/share/postfix/master.cf.dist "$d/etc/master.cf"
+	cat >>"$d/etc/main.cf" <<EOF
+
+# What Debian's postinst adds for an "Internet Site" (no server
+# certificate here: smtpd offers no STARTTLS)
+smtp_tls_CApath=/etc/ssl/certs
+smtp_tls_security_level=may
+smtp_tls_session_cache_database = btree:\${data_directory}/smtp_scache
+smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated defer_unauth_destination
+myhostname = $host
+mydestination = \$myhostname, localhost
+relayhost =
+mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128
+mailbox_size_limit = 0
+recipient_delimiter = +
+
+# A private instance: its own directories and log, loopback, no DNS, not
+# the host's /etc/aliases or /etc/mailname
+queue_directory = $d/queue
+data_directory = $d/data
+maillog_file = $d/maillog
+maillog_file_prefixes = $SB_TMP
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myorigin = \$myhostname
+alias_maps =
+alias_database =
+smtp_host_lookup = native
+smtp_dns_support_level = disabled
+EOF
+	# what Debian's init script copies into the chroot
+	for f in localtime hosts resolv.conf nsswitch.conf services host.conf; do
+		[ -f "/etc/$f" ] && cp "/etc/$f" "$d/queue/etc/"
+	done
+	postconf -c "$d/etc" -MX smtp/inet
+	postconf -c "$d/etc" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - y - - smtpd"
 	SB_POSTFIX_DIRS="$SB_POSTFIX_DIRS $d"
 }
 
@@ -548,7 +621,9 @@ sb_start_daemon()
 	[ -x "$prog" ] || sb_die "$prog not built"
 	sb_socket_dir
 	rm -f "$sock"
-	"$prog" -c "$SB_HTGATE_CONF" -p "unix:$sock" -f -l </dev/null >>"$log" 2>&1 &
+	# HTGATE_WRAPPER: e.g. valgrind or the TSan preload (bench/valgrind,
+	# scripts/test); it keeps the pid.
+	${HTGATE_WRAPPER:-} "$prog" -c "$SB_HTGATE_CONF" -p "unix:$sock" -f -l </dev/null >>"$log" 2>&1 &
 	SB_LAST_PID=$!
 	disown "$SB_LAST_PID"
 	SB_STARTED_PIDS="$SB_STARTED_PIDS $SB_LAST_PID"
@@ -609,41 +684,17 @@ sb_relay_bounces()
 	ls "$SB_TMP"/relay/mail/local/new/* 2>/dev/null || true
 }
 
-# sb_relay_routing - htgate-config's Postfix configuration for the relay
+# sb_relay_routing - htgate-config apply: the relay's main.cf and
+# master.cf get htgate's configuration the way an admin's do, the maps
+# (transport, SASL password maps) and apply's state go to
+# relay/htgate-config/, its output to relay/htgate-config.log
 sb_relay_routing()
 {
 	local e=$SB_TMP/relay/etc g=$SB_TMP/relay/htgate-config
 	[ -x "$SB_CONFIG" ] || sb_die "$SB_CONFIG not built"
-	mkdir -p "$g"
-	"$SB_CONFIG" -c "$SB_HTGATE_CONF" postfix -o "$g" \
+	"$SB_CONFIG" -c "$SB_HTGATE_CONF" apply --postfix-dir "$e" --map-dir "$g" \
 	    --egress-port "$SB_PORT_EGRESS" --rate-delay "${SB_RATE_DELAY:-0s}" \
-	    >"$g.log" 2>&1 || { cat "$g.log" >&2; sb_die "htgate-config failed"; }
-	sb_apply_generated "$e" "$g" || sb_die "merging htgate-config's output failed"
-}
-
-# sb_apply_generated ETC DIR - merge htgate-config's main.cf and master.cf
-# into instance ETC: a list parameter marked "# merge: first/last" keeps
-# the instance's own entries, htgate's going first or last
-sb_apply_generated()
-{
-	local e=$1 g=$2 line name value how= cur
-	[ -f "$g/main.cf" ] && [ -f "$g/master.cf" ] || return 1
-	while IFS= read -r line; do
-		case "$line" in
-		'# merge: first'*) how=first; continue ;;
-		'# merge: last'*) how=last; continue ;;
-		''|'#'*) continue ;;
-		esac
-		name=${line%% = *}
-		value=${line#* = }
-		cur=$(postconf -c "$e" -h "$name" 2>/dev/null) || cur=
-		if [ -n "$how" ] && [ -n "$cur" ]; then
-			if [ "$how" = first ]; then value="$value, $cur"; else value="$cur, $value"; fi
-		fi
-		how=
-		postconf -c "$e" -e "$name=$value" || return 1
-	done <"$g/main.cf"
-	sed -e '/^[[:space:]]*#/d' "$g/master.cf" >>"$e/master.cf"
+	    >"$g.log" 2>&1 || { cat "$g.log" >&2; sb_die "htgate-config apply failed"; }
 }
 
 # sb_start_relay - the company relay: htgate-milter, htgate-policyd, routing
@@ -677,7 +728,7 @@ EOF
 	sb_relay_routing
 	sb_postfix_launch relay "$SB_PORT_RELAY"
 	[ "${1:-}" = nowait ] || sb_postfix_wait relay "$SB_PORT_RELAY"
-	SB_ROUTING="generated by htgate-config; egress stage on 127.0.0.1:$SB_PORT_EGRESS"
+	SB_ROUTING="merged by htgate-config apply; egress stage on 127.0.0.1:$SB_PORT_EGRESS"
 	sb_msg "relay routing: $SB_ROUTING"
 }
 
@@ -883,4 +934,189 @@ sb_table()
 				for (i = 1; i <= nf; i++) { s = sprintf("%" w[i] "s", "")
 					gsub(/ /, "-", s); line = line s (i < nf ? "  " : "") }
 				print line } } }'
+}
+
+# sb_pg_start [BINDIR] - a private PostgreSQL server for the decision
+# record (issue 13): initdb/pg_ctl of BINDIR (default
+# /usr/lib/postgresql/15/bin, Debian's postgresql-15) as user postgres in
+# $SB_TMP/pg, listening on a unix socket in $SB_TMP/pg/sock only (no
+# TCP), trust authentication, database "htgate".  Sets SB_PG_BIN,
+# SB_PG_DATA, SB_PG_SOCK and SB_PG_URL (the [record] database value:
+# postgresql:///htgate?host=...&user=postgres).  SB_PG_FSYNC=off for
+# tests that need no durability.  Its postmaster is in SB_STARTED_PIDS;
+# sb_pg_stop stops it at once (fast shutdown).
+sb_pg_start()
+{
+	local bin=${1:-/usr/lib/postgresql/15/bin} d=$SB_TMP/pg
+	[ -x "$bin/initdb" ] || sb_die "$bin/initdb missing (Debian package postgresql-15)"
+	id postgres >/dev/null 2>&1 || sb_die "no user postgres (Debian package postgresql-15)"
+	SB_PG_BIN=$bin
+	SB_PG_DATA=$d/data
+	SB_PG_SOCK=$d/sock
+	mkdir -p "$SB_PG_DATA" "$SB_PG_SOCK"
+	chown -R postgres "$d"
+	chmod 755 "$d" "$SB_PG_SOCK"
+	runuser -u postgres -- "$bin/initdb" -D "$SB_PG_DATA" -U postgres \
+	    --auth=trust -E UTF8 --locale=C --no-sync >"$d/initdb.log" 2>&1 ||
+	    { cat "$d/initdb.log" >&2; sb_die "initdb failed"; }
+	sb_pg_launch
+	runuser -u postgres -- "$bin/createdb" -h "$SB_PG_SOCK" -U postgres htgate \
+	    >>"$d/initdb.log" 2>&1 || { cat "$d/initdb.log" >&2; sb_die "createdb failed"; }
+	SB_PG_URL="postgresql:///htgate?host=$SB_PG_SOCK&user=postgres"
+	sb_msg "PostgreSQL in $d: $SB_PG_URL"
+}
+
+# sb_pg_launch - (re)start the server of sb_pg_start and wait for it
+sb_pg_launch()
+{
+	local d=$SB_TMP/pg
+	runuser -u postgres -- "$SB_PG_BIN/pg_ctl" -D "$SB_PG_DATA" -w -t 30 \
+	    -l "$d/server.log" -o "-k $SB_PG_SOCK -c listen_addresses='' \
+	    -c fsync=${SB_PG_FSYNC:-on} -c max_connections=200" start \
+	    >"$d/pg_ctl.log" 2>&1 ||
+	    { cat "$d/pg_ctl.log" "$d/server.log" >&2; sb_die "PostgreSQL did not start"; }
+	SB_PG_PID=$(head -n 1 "$SB_PG_DATA/postmaster.pid")
+	SB_STARTED_PIDS="$SB_STARTED_PIDS $SB_PG_PID"
+}
+
+# sb_pg_stop - stop the server of sb_pg_start (fast: sessions are cut)
+sb_pg_stop()
+{
+	[ -n "${SB_PG_DATA:-}" ] && [ -f "$SB_PG_DATA/postmaster.pid" ] || return 0
+	runuser -u postgres -- "$SB_PG_BIN/pg_ctl" -D "$SB_PG_DATA" -m fast -w \
+	    -t 30 stop >>"$SB_TMP/pg/pg_ctl.log" 2>&1
+}
+
+# sb_pg_psql SQL - one statement through psql on the sb_pg_start server
+sb_pg_psql()
+{
+	runuser -u postgres -- "$SB_PG_BIN/psql" -h "$SB_PG_SOCK" -U postgres \
+	    -d htgate -X -A -t -q -c "$1"
+}
+
+# sb_start_relay_named NAME PORT - a second company relay for relay pairs
+# (tests/pg): a private Postfix $SB_TMP/NAME on PORT like sb_start_relay's
+# (its egress stage on PORT + 100), with its own htgate-milter and
+# htgate-policyd on the sandbox's htgate.conf, listening in its own queue
+# directory; routing applied by htgate-config as for the first relay.
+# Sets SB_NAME_MILTER_PID, SB_NAME_POLICYD_PID (NAME in upper case).
+sb_start_relay_named()
+{
+	local name=$1 port=$2 d=$SB_TMP/$1 e g up
+	up=$(echo "$name" | tr '[:lower:]-' '[:upper:]_')
+	sb_port_free "$((port + 100))"
+	sb_postfix_new "$name" "$port" "$name.example.com" keep
+	e=$d/etc
+	g=$d/htgate-config
+	mkdir -p "$d/mail" "$d/queue/htgate"
+	chown nobody:nogroup "$d/mail"
+	chmod 755 "$d" "$d/queue" "$d/queue/htgate"
+	cat >>"$e/main.cf" <<EOC
+mydomain = example.com
+myorigin = example.com
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+virtual_mailbox_domains = example.com
+virtual_mailbox_base = $d/mail
+virtual_mailbox_maps = regexp:$e/local_mailboxes
+virtual_uid_maps = static:$(id -u nobody)
+virtual_gid_maps = static:$(id -g nobody)
+virtual_alias_maps = texthash:$e/aliases
+relay_domains = msa-smtp.htpoort.nl, msa-smtp.preprod.htpoort.nl, htpoort.nl, preprod.htpoort.nl
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+queue_run_delay = 2s
+EOC
+	printf '/@example\\.com$/ local/\n' >"$e/local_mailboxes"
+	printf 'customs@example.com AGS@msa-smtp.htpoort.nl\n' >"$e/aliases"
+	sb_start_daemon "$SB_MILTER" "$d/queue/htgate/milter.sock" "$SB_TMP/$name-milter.log"
+	eval "SB_${up}_MILTER_PID=\$SB_LAST_PID"
+	sb_start_daemon "$SB_POLICYD" "$d/queue/htgate/policy.sock" "$SB_TMP/$name-policyd.log"
+	eval "SB_${up}_POLICYD_PID=\$SB_LAST_PID"
+	[ -x "$SB_CONFIG" ] || sb_die "$SB_CONFIG not built"
+	"$SB_CONFIG" -c "$SB_HTGATE_CONF" apply --postfix-dir "$e" --map-dir "$g" \
+	    --egress-port "$((port + 100))" --rate-delay "${SB_RATE_DELAY:-0s}" \
+	    >"$g.log" 2>&1 || { cat "$g.log" >&2; sb_die "htgate-config apply ($name) failed"; }
+	sb_postfix_start "$name" "$port"
+}
+
+# sb_wait_drain_all INSTANCE... - wait (bounded, 30 s) until none of the
+# instances has mail in progress
+sb_wait_drain_all()
+{
+	local i n busy
+	for i in $(seq 1 300); do
+		busy=0
+		for n in "$@"; do
+			[ "$(sb_queue_busy "$n")" = 0 ] || busy=1
+		done
+		if [ "$busy" = 0 ]; then
+			sleep 0.3
+			for n in "$@"; do
+				[ "$(sb_queue_busy "$n")" = 0 ] || busy=1
+			done
+			[ "$busy" = 0 ] && return 0
+		fi
+		sleep 0.1
+	done
+	echo "sandbox: queues of $* did not drain" >&2
+	return 1
+}
+
+# sb_make_cert NAME SAN - one more server certificate from the sandbox CA
+# (after sb_make_ca): $SB_TMP/ca/NAME.crt and NAME.key for the
+# subjectAltName SAN (e.g. DNS:wrong.example), EC P-256 like the others
+sb_make_cert()
+{
+	local d=$SB_TMP/ca name=$1 san=$2
+	(
+		cd "$d"
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		    -keyout "$name.key" -out "$name.csr" -subj "/CN=${san#*:}"
+		printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san" >"$name.ext"
+		openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key \
+		    -CAcreateserial -days 2 -extfile "$name.ext" -out "$name.crt"
+		chmod 644 "$name.crt"
+		chmod 600 "$name.key"
+	) >>"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; sb_die "openssl ($name)"; }
+}
+
+# sb_tap_begin BUILDDIR PORT1 PORT2 [LOG...] - sb_init for a test that
+# speaks TAP (tests/tap.sh, sourced first): the EXIT trap hands
+# sb_cleanup the exit status (1 after a "not ok"), and before the
+# servers stop sb_tap_on_exit shows the last 40 lines of each LOG (paths
+# in $SB_TMP, globs allowed) after a failure, then prints the plan
+sb_tap_begin()
+{
+	sb_init "$1" "$2" "$3"
+	shift 3
+	SB_TAP_LOGS="$*"
+	SB_TAP_STATUS=0
+	SB_CLEANUP_HOOK=sb_tap_on_exit
+	trap 'SB_TAP_STATUS=$?; sb_tap_exit' EXIT
+}
+
+# sb_tap_exit - sb_tap_begin's EXIT trap: sb_cleanup with the status
+sb_tap_exit()
+{
+	set +e
+	if [ "$SB_TAP_STATUS" = 0 ] && tap_failed; then
+		SB_TAP_STATUS=1
+	fi
+	(exit "$SB_TAP_STATUS")
+	sb_cleanup
+}
+
+# sb_tap_on_exit - sb_cleanup's hook of sb_tap_begin: logs, then the plan
+sb_tap_on_exit()
+{
+	local f
+	if [ "$SB_TAP_STATUS" != 0 ] || tap_failed; then
+		tap_diag "---- logs in $SB_TMP (SB_KEEP=1 keeps them)"
+		for f in $(cd "$SB_TMP" && eval "ls -d $SB_TAP_LOGS" 2>/dev/null); do
+			[ -s "$SB_TMP/$f" ] || continue
+			tap_diag "---- $f (last 40 lines)"
+			tail -n 40 "$SB_TMP/$f" | tap_diag
+		done
+	fi
+	tap_end "$SB_TAP_STATUS" || :
 }

@@ -1,9 +1,7 @@
 -- Invalid base64 in the middle of a body sent in several chunks is
 -- refused (MIME-B64) before or at end of message.
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, SENDER)
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local conn = start()
 local stage, r = message(conn, good_headers(), {
 	"PD94bWwgdmVyc2lvbj0iMS4wIj8+\r\n",
 	"PGE+aHRn!!!ZSB0ZXN0PC9hPgo=\r\n",

@@ -1,9 +1,7 @@
 -- Base64 whose last quantum is cut short, in several chunks: valid in
 -- every chunk, refused at end of message (MIME-B64).
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, SENDER)
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local conn = start()
 local stage, r = message(conn, good_headers(), {
 	"PD94bWwgdmVyc2lvbj0iMS4wIj8+\r\n",
 	"PGE+aHRnYXRlIHRl\r\n",

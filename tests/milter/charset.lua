@@ -1,8 +1,6 @@
 -- A windows-1252 charset is refused: MIME-CHARSET.
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, SENDER)
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local conn = start()
 local h = good_headers({
 	["Content-Type"] = "text/plain; charset=windows-1252",
 	["Content-Transfer-Encoding"] = "quoted-printable",

@@ -51,6 +51,17 @@ function rcpt(conn, to, ...)
 	return mt.getreply(conn)
 end
 
+-- start - connect, MAIL FROM (from, default SENDER) and one RCPT TO (to,
+-- default HTG_RCPT, with ESMTP arguments) that must be accepted
+function start(from, to, ...)
+	local conn = open()
+	mail(conn, from or SENDER)
+	if rcpt(conn, to or HTG_RCPT, ...) ~= SMFIR_CONTINUE then
+		fail("RCPT " .. (to or HTG_RCPT) .. " refused")
+	end
+	return conn
+end
+
 -- good_headers - a conforming HTG header block, changed by overrides:
 -- overrides[name] = value replaces, = false removes; extra is appended.
 function good_headers(overrides, extra)

@@ -2,9 +2,7 @@
 -- Content-Disposition gets "attachment; filename=..." added, an inline
 -- one gets it changed, so HTG does not name the file .txt.
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, SENDER)
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local conn = start()
 local stage, r = message(conn, good_headers({["Content-Disposition"] = false}))
 expect_stage(stage, r, "eom", SMFIR_ACCEPT, "XML without Content-Disposition")
 if not mt.eom_check(conn, MT_HDRADD, "Content-Disposition",
@@ -13,9 +11,7 @@ if not mt.eom_check(conn, MT_HDRADD, "Content-Disposition",
 end
 close(conn)
 
-conn = open()
-mail(conn, SENDER)
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+conn = start()
 stage, r = message(conn, good_headers({["Content-Disposition"] = "inline; filename=decl.xml",
 				       ["Message-ID"] = "<43.test@example.com>"}))
 expect_stage(stage, r, "eom", SMFIR_ACCEPT, "XML with an inline disposition")

@@ -2,9 +2,7 @@
 -- EDIFACT part and an .exe where the delivery status belongs) is refused
 -- at end of message (ENV-ONE-SENDER); so is one with a Cc (HDR-CC).
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, "<>")
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local conn = start("<>")
 local stage, r = message(conn, {
 	{"From", "MAILER-DAEMON@relay.example.com"},
 	{"To", "AGS@htpoort.nl"},
@@ -17,9 +15,7 @@ local stage, r = message(conn, {
 expect_stage(stage, r, "eom", SMFIR_REPLYCODE, "fake delivery report")
 close(conn)
 
-conn = open()
-mail(conn, "<>")
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+conn = start("<>")
 stage, r = message(conn, {
 	{"From", "MAILER-DAEMON@relay.example.com"},
 	{"To", "AGS@htpoort.nl"},

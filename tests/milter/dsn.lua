@@ -2,9 +2,7 @@
 -- of delivery-status with a message/delivery-status part) to HTG passes
 -- untouched.
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, "<>")
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local conn = start("<>")
 local stage, r = message(conn, {
 	{"From", "MAILER-DAEMON@relay.example.com"},
 	{"To", "AGS@htpoort.nl"},

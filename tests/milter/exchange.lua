@@ -1,8 +1,6 @@
 -- A 60 KB block of X-MS-Exchange-* headers (Microsoft 365) passes.
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, SENDER)
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local conn = start()
 local extra = {}
 local total = 0
 local i = 0

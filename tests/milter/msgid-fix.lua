@@ -1,8 +1,6 @@
 -- HDR-MSGID = fix: a message without Message-ID gets one added.
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, SENDER)
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local conn = start()
 local stage, r = message(conn, good_headers({["Message-ID"] = false}))
 expect_stage(stage, r, "eom", SMFIR_ACCEPT, "message without Message-ID")
 if not mt.eom_check(conn, MT_HDRADD, "Message-ID") then

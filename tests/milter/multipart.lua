@@ -1,8 +1,6 @@
 -- A Thunderbird attachment (multipart/mixed) is refused: MIME-SINGLE.
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, SENDER)
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local conn = start()
 local h = good_headers({
 	["Content-Type"] = "multipart/mixed;\r\n boundary=\"------------0B1C2D3E4F\"",
 	["Content-Transfer-Encoding"] = false,

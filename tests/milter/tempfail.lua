@@ -1,9 +1,7 @@
 -- With HTGATE_TEST_FAIL_AT=eoh the milter fails closed: a temporary
 -- failure with a reply (451 4.3.0, checked in the log by run.sh).
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, SENDER)
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
+local conn = start()
 local stage, r = message(conn, good_headers())
 expect_stage(stage, r, "eoh", SMFIR_REPLYCODE, "internal error at EOH")
 close(conn)
