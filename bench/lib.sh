@@ -14,10 +14,12 @@
 # DESCRIPTION
 #	The messages are what htgate must check in full: envelope
 #	erp@example.com -> AGS@msa-smtp.htpoort.nl (allowed by the
-#	[account example] of tests/corpus/htgate.conf), From/To/Subject/
-#	Date/Message-ID, application/edifact, base64, attachment with a
-#	file name.  The bench configuration is tests/corpus/htgate.conf
-#	with size_limit raised to 64M and state_dir in $SB_TMP.
+#	[account example] of conf/htgate.conf), From/To/Subject/Date,
+#	application/edifact, base64, attachment with a file name, and no
+#	Message-ID: htgate adds one (HDR-MSGID = fix), so the record's
+#	uniqueness never refuses the repeats.  The bench configuration is
+#	the shipped conf/htgate.conf (decision record on, no size_limit)
+#	with state_dir in $SB_TMP.
 #	Processes and the temp dir are cleaned up by sandbox/lib.sh's
 #	EXIT trap (sb_init).
 #
@@ -27,18 +29,28 @@
 BN_FROM=erp@example.com
 BN_RCPT=AGS@msa-smtp.htpoort.nl
 
-# bn_write_conf - the bench's htgate.conf in $SB_TMP
+# bn_write_conf - the bench's htgate.conf in $SB_TMP: the shipped
+# conf/htgate.conf (decision record on, no size_limit) with state_dir in
+# $SB_TMP and a password file -> $BN_CONF; the same with the record
+# off -> $BN_CONF_NOREC; with BN_PG_URL set, the record in PostgreSQL
+# -> $BN_CONF_PG
 bn_write_conf()
 {
 	BN_CONF=$SB_TMP/bench.conf
+	BN_CONF_NOREC=$SB_TMP/bench-norecord.conf
 	mkdir -p "$SB_TMP/state"
 	(umask 077; openssl rand -hex 16 >"$SB_TMP/secrets/bench.pw")
-	sed -e 's/^size_limit[ 	]*=.*/size_limit = 64M/' \
-	    -e "/^\\[global\\]/a state_dir = $SB_TMP/state" \
+	sed -e "s|^state_dir[ 	]*=.*|state_dir = $SB_TMP/state|" \
 	    -e "s|^# password_file = .*|password_file = $SB_TMP/secrets/bench.pw|" \
-	    "$SB_SRC/tests/corpus/htgate.conf" >"$BN_CONF" ||
+	    "$SB_SRC/conf/htgate.conf" >"$BN_CONF" ||
 	    sb_die "cannot write $BN_CONF"
-	grep -q '^size_limit = 64M$' "$BN_CONF" || sb_die "bench.conf: no size_limit"
+	grep -q '^size_limit' "$BN_CONF" && sb_die "bench.conf: a size_limit (bench/large needs 20 MB)"
+	grep -q '^enabled = yes$' "$BN_CONF" || sb_die "bench.conf: the record is not on"
+	sed -e 's/^enabled = yes$/enabled = no/' "$BN_CONF" >"$BN_CONF_NOREC"
+	if [ -n "${BN_PG_URL:-}" ]; then
+		BN_CONF_PG=$SB_TMP/bench-pg.conf
+		sed -e "s|^database =.*|database = ${BN_PG_URL//&/\\&}|" "$BN_CONF" >"$BN_CONF_PG"
+	fi
 }
 
 # bn_message - write a conforming HTG message of about BYTES to FILE
@@ -50,7 +62,6 @@ bn_message()
 	    "From: ERP Export <$BN_FROM>" \
 	    "To: AGS@htpoort.nl" \
 	    "Subject: AGS declaration bench" \
-	    "Message-ID: <bench.$$.$bytes@erp.example.com>" \
 	    "MIME-Version: 1.0" \
 	    "Content-Type: application/edifact" \
 	    "Content-Transfer-Encoding: base64" \

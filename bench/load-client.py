@@ -51,11 +51,12 @@ def message(n, kind, size):
     if kind == "cc":
         head.append("Cc: archive@example.com")
     if kind == "multipart":
+        # two attachments: one beside a text would be unwrapped (issue 11)
         head += ['Content-Type: multipart/mixed; boundary="b%d"' % n, ""]
-        body = ("--b%d\r\nContent-Type: text/plain\r\n\r\nSee attachment.\r\n"
-                "--b%d\r\nContent-Type: application/edifact\r\n"
-                "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--b%d--\r\n"
-                % (n, n, b64_lines(raw), n))
+        att = ("--b%d\r\nContent-Type: application/edifact\r\n"
+               "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n" % (n, b64_lines(raw)))
+        body = ("--b%d\r\nContent-Type: text/plain\r\n\r\nSee attachments.\r\n"
+                "%s%s--b%d--\r\n" % (n, att, att, n))
         return msgid, "\r\n".join(head) + "\r\n" + body
     if kind == "cp1252":
         head += ["Content-Type: text/plain; charset=windows-1252",

@@ -3,11 +3,13 @@
  *	nullmilter - a libmilter program that accepts everything
  * SUMMARY
  *	The floor for any milter in bench/run: every callback htgate-milter
- *	registers, each returning SMFIS_CONTINUE, so Postfix sends the same
- *	protocol steps (envelope, headers, body chunks, end of message) and
- *	the only cost measured is libmilter and the socket.
+ *	registered before the no-reply protocol steps, each returning
+ *	SMFIS_CONTINUE, so Postfix sends every protocol step (envelope, each
+ *	header with a reply, body chunks, end of message) and the only cost
+ *	measured is libmilter and the socket.  With -b only the body and
+ *	end-of-message callbacks: the least a content checker must receive.
  * SYNOPSIS
- *	nullmilter [-d] -p SOCKET
+ *	nullmilter [-b] [-d] -p SOCKET
  *	SOCKET is a libmilter spec: unix:/path or inet:PORT@127.0.0.1.
  * DESCRIPTION
  *	Negotiates the same skipped steps as htgate-milter (no HELO, no
@@ -15,8 +17,12 @@
  *	not skip DATA: it answers SMFIC_DATA with "continue".  On an inet:
  *	socket that removes the delayed-ACK stall Postfix causes when it
  *	sends the DATA macros of a skipped DATA step as a lone packet that
- *	gets no reply (see bench/README).  Runs in the foreground until
- *	SIGTERM.
+ *	gets no reply (see bench/README).  With -b it registers only
+ *	xxfi_body and xxfi_eom and negotiates every other step away
+ *	(SMFIP_NOCONNECT, NOHELO, NOMAIL, NORCPT, NODATA, NOHDRS, NOEOH,
+ *	NOUNKNOWN): Postfix then sends the body chunks and the end of the
+ *	message, each with a reply (mode null-body, the floor of issue 13).
+ *	Runs in the foreground until SIGTERM.
  * ERRORS
  *	Exit 1 with a message on stderr if the socket cannot be opened.
  * OWNERSHIP
@@ -34,6 +40,11 @@
 #include <libmilter/mfapi.h>
 
 static unsigned long null_skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+/* -b: every step but the body and the end of the message */
+#define NULL_BODY_SKIP	(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL \
+			 | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOHDRS \
+			 | SMFIP_NOEOH | SMFIP_NOUNKNOWN)
 
 /* null_negotiate - skip what htgate-milter skips, ask for nothing else */
 static sfsistat
@@ -116,23 +127,37 @@ static struct smfiDesc null_desc = {
 	.xxfi_data = null_ctx,
 };
 
+/* -b: body and end of message only (null_negotiate skips the rest) */
+static struct smfiDesc null_body_desc = {
+	.xxfi_name = "nullmilter-body",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = 0,
+	.xxfi_body = null_body,
+	.xxfi_eom = null_ctx,
+	.xxfi_negotiate = null_negotiate,
+};
+
 /* usage - print the synopsis, exit status 2 */
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: nullmilter [-d] -p SOCKET\n");
+	fprintf(stderr, "usage: nullmilter [-b] [-d] -p SOCKET\n");
 	return (2);
 }
 
-/* main - parse -d and -p, register, run */
+/* main - parse -b, -d and -p, register, run */
 int
 main(int argc, char **argv)
 {
+	struct smfiDesc *desc = &null_desc;
 	const char *spec = NULL;
 	int	ch;
 
-	while ((ch = getopt(argc, argv, "dp:")) != -1) {
-		if (ch == 'd')
+	while ((ch = getopt(argc, argv, "bdp:")) != -1) {
+		if (ch == 'b') {
+			desc = &null_body_desc;
+			null_skip = NULL_BODY_SKIP;
+		} else if (ch == 'd')
 			null_skip &= ~(unsigned long) SMFIP_NODATA;
 		else if (ch == 'p')
 			spec = optarg;
@@ -141,7 +166,7 @@ main(int argc, char **argv)
 	}
 	if (spec == NULL || optind != argc)
 		return (usage());
-	if (smfi_register(null_desc) != MI_SUCCESS
+	if (smfi_register(*desc) != MI_SUCCESS
 	    || smfi_setconn((char *) spec) != MI_SUCCESS
 	    || smfi_opensocket(1) != MI_SUCCESS) {
 		fprintf(stderr, "nullmilter: cannot open %s\n", spec);

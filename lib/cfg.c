@@ -1,6 +1,8 @@
 /*
  * NAME
  *	cfg - htgate.conf: parsing, validation and the shared snapshot
+ * SYNOPSIS
+ *	#include "cfg.h" (the interface is described there)
  * DESCRIPTION
  *	See cfg.h for the interface and htgate.conf(5) for the format.
  *
@@ -15,9 +17,19 @@
  *	keys, and "[stream AGS]" style section names need a split anyway.
  *
  *	Keys are data: one table per section kind with the key's name, its
- *	type, where it lands in the struct, and its default.  Adding a key
- *	is one row here and one paragraph in htgate.conf(5); the test
- *	tests/unit/check-conf-documented.sh fails when the two disagree.
+ *	type, where it lands in the struct, its default, its range, an
+ *	optional check of a string value (fetch_deliver, fetch_sender) and
+ *	a one-line doc string.  The words of an enumerated value (language,
+ *	profile, rate) are written once, in a keyword table that parses,
+ *	names the choices in an error and dumps; the action words are
+ *	rules.c's (action_parse, action_name).  Adding a key is one row
+ *	here and one paragraph in htgate.conf(5); the test
+ *	tests/unit/check-conf-documented.sh fails when the two disagree
+ *	(section, default, doc string).  Every program loads the file with
+ *	cfg_load(), so all accept and refuse the same files
+ *	(tests/daemon/daemon-check.sh).
+ * ERRORS
+ *	See cfg.h.  The first error of a file wins; the loader never logs.
  * OWNERSHIP
  *	Every string and array of a snapshot is allocated from the
  *	snapshot's pool and freed with the last reference.
@@ -94,7 +106,88 @@ struct cfg_key {
 	long long min, max;		/* T_INT and T_SIZE */
 	/* T_STR: NULL for a good value, else why not (optional) */
 	const char *(*check)(const char *value);
+	const char *doc;		/* one line: what the key is for */
 };
+
+/*
+ * Keyword tables: the one place the words of an enumerated value are
+ * written, for parsing, for error messages and for cfg_dump().  The
+ * action words are rules.c's (action_parse, action_name).
+ */
+struct cfg_word {
+	const char *name;
+	int	value;
+};
+
+static const struct cfg_word lang_words[] = {
+	{"en", HTG_LANG_EN}, {"nl", HTG_LANG_NL}, {NULL, 0}
+};
+
+static const struct cfg_word profile_words[] = {
+	{"standard", HTG_PROFILE_STANDARD},
+	{"single-window", HTG_PROFILE_SINGLE_WINDOW}, {NULL, 0}
+};
+
+static const struct cfg_word rate_words[] = {
+	{"off", HTG_RATE_OFF}, {"warn", HTG_RATE_WARN},
+	{"defer", HTG_RATE_DEFER}, {NULL, 0}
+};
+
+/* word_parse - the value of keyword s (case-insensitive); -1 if none */
+static int
+word_parse(const struct cfg_word *w, const char *s, int *out)
+{
+	for (; w->name != NULL; w++)
+		if (g_ascii_strcasecmp(w->name, s) == 0)
+			return (*out = w->value, 0);
+	return (-1);
+}
+
+/* word_name - the keyword of value v, "?" if none */
+static const char *
+word_name(const struct cfg_word *w, int v)
+{
+	for (; w->name != NULL; w++)
+		if (w->value == v)
+			return (w->name);
+	return ("?");
+}
+
+/* word_list - "a, b or c" of a keyword table, into buf */
+static const char *
+word_list(const struct cfg_word *w, char *buf, size_t buflen)
+{
+	buf[0] = 0;
+	for (; w->name != NULL; w++) {
+		if (buf[0])
+			g_strlcat(buf, w[1].name ? ", " : " or ", buflen);
+		g_strlcat(buf, w->name, buflen);
+	}
+	return (buf);
+}
+
+/*
+ * action_list - the action words of rules.c as "a, b or c", from
+ * HTG_ACT_NONE up, or from HTG_ACT_REJECT down (descending) leaving out
+ * fix when without_fix is set
+ */
+static const char *
+action_list(int descending, int without_fix, char *buf, size_t buflen)
+{
+	struct cfg_word w[HTG_ACT_REJECT + 2];
+	int	a, n = 0;
+
+	for (a = HTG_ACT_NONE; a <= HTG_ACT_REJECT; a++) {
+		int	act = descending ? HTG_ACT_REJECT - a : a;
+
+		if (without_fix && act == HTG_ACT_FIX)
+			continue;
+		w[n].name = action_name((enum htg_action)act);
+		w[n++].value = act;
+	}
+	w[n].name = NULL;
+	return (word_list(w, buf, buflen));
+}
 
 /* check_deliver - fetch_deliver: smtp:HOST:PORT, sendmail, sendmail:/PATH */
 static const char *
@@ -125,6 +218,45 @@ check_address(const char *v)
 	return (NULL);
 }
 
+/*
+ * check_stream_rules - a stream's "rules": words RULE:action, each rule
+ * once, an action the rule allows (as in [rules])
+ */
+static const char *
+check_stream_rules(const char *v)
+{
+	char  **words = g_strsplit_set(v, " \t,", -1);
+	const char *why = NULL;
+	int	seen[RULE_COUNT] = {0};
+	int	i;
+
+	for (i = 0; words[i] != NULL && why == NULL; i++) {
+		char   *colon = strchr(words[i], ':');
+		const struct htg_rule *rule;
+		enum htg_action act;
+
+		if (*words[i] == '\0')
+			continue;
+		if (colon == NULL) {
+			why = "is not a list of RULE:action";
+			break;
+		}
+		*colon = '\0';
+		if ((rule = rule_by_name(words[i])) == NULL)
+			why = "names an unknown rule (see htgate-check --list-rules)";
+		else if (seen[rule->id]++)
+			why = "names a rule twice";
+		else if (action_parse(colon + 1, &act) < 0)
+			why = "has an action other than ignore, warn, fix, tempfail or reject";
+		else if (act == HTG_ACT_FIX && !rule->fixable)
+			why = "asks fix of a rule htgate cannot fix";
+		else if (rule->id == RULE_INTERNAL && act != HTG_ACT_TEMPFAIL)
+			why = "sets INTERNAL, which is always tempfail";
+	}
+	g_strfreev(words);
+	return (why);
+}
+
 #define G(f)	offsetof(struct htg_cfg, f)
 #define E(f)	offsetof(struct htg_env, f)
 #define S(f)	offsetof(struct htg_stream, f)
@@ -134,80 +266,141 @@ check_address(const char *v)
 #define MB	(1024LL * 1024)
 #define GB	(1024LL * 1024 * 1024)
 
+/*
+ * The key tables: name, type, destination, default, range, check and a
+ * one-line doc string (cfg_keys_print; htgate.conf(5) has the long text).
+ */
 static const struct cfg_key global_keys[] = {
-	{"language", T_LANGS, G(langs), "en nl", 0, 0, NULL},
-	{"report_only", T_BOOL, G(report_only), "no", 0, 0, NULL},
-	{"size_limit", T_SIZE, G(size_limit), "0", 0, 2 * GB, NULL},
-	{"max_header_bytes", T_SIZE, G(max_header_bytes), "1M", 1 * KB, 64 * MB, NULL},
-	{"max_header_count", T_SIZE, G(max_header_count), "2000", 10, 100000, NULL},
-	{"max_header_line", T_SIZE, G(max_header_line), "256K", 998, 16 * MB, NULL},
-	{"max_line_length", T_SIZE, G(max_line_length), "998", 76, 1 * MB, NULL},
-	{"log_verbose", T_BOOL, G(log_verbose), "no", 0, 0, NULL},
-	{"on_internal_error", T_ACTION, G(on_internal_error), "tempfail", 0, 0, NULL},
+	{"language", T_LANGS, G(langs), "en nl", 0, 0, NULL,
+	 "languages of the reply texts, in order"},
+	{"report_only", T_BOOL, G(report_only), "no", 0, 0, NULL,
+	 "every reject and tempfail becomes a warning"},
+	{"size_limit", T_SIZE, G(size_limit), "0", 0, 2 * GB, NULL,
+	 "ENV-SIZE for accounts without their own limit; 0: none"},
+	{"max_header_bytes", T_SIZE, G(max_header_bytes), "1M", 1 * KB, 64 * MB,
+	 NULL, "all header fields of a message together"},
+	{"max_header_count", T_SIZE, G(max_header_count), "2000", 10, 100000,
+	 NULL, "header fields in a message"},
+	{"max_header_line", T_SIZE, G(max_header_line), "256K", 998, 16 * MB,
+	 NULL, "one unfolded header field"},
+	{"max_line_length", T_SIZE, G(max_line_length), "998", 76, 1 * MB, NULL,
+	 "a body line (the limit of 7bit and quoted-printable)"},
+	{"log_verbose", T_BOOL, G(log_verbose), "no", 0, 0, NULL,
+	 "debug lines, as with -v"},
+	{"on_internal_error", T_ACTION, G(on_internal_error), "tempfail", 0, 0,
+	 NULL, "an internal error's action: tempfail or reject"},
 	{"policy_default_action", T_STR, G(policy_default_action),
-	 "DEFER_IF_PERMIT 4.3.0 htgate-policyd: malformed policy request", 0, 0, NULL},
-	{"state_dir", T_STR, G(state_dir), "/var/lib/htgate", 0, 0, NULL},
+	 CFG_POLICY_DEFAULT_ACTION, 0, 0, NULL,
+	 "htgate-policyd's answer to a malformed request"},
+	{"state_dir", T_STR, G(state_dir), "/var/lib/htgate", 0, 0, NULL,
+	 "state files and locks; the record's default place"},
 	{"fetch_deliver", T_STR, G(fetch_deliver), "smtp:127.0.0.1:25", 0, 0,
-	 check_deliver},
+	 check_deliver, "htgate-fetch hands answers over: smtp:HOST:PORT, "
+	 "sendmail or sendmail:/PATH"},
 	{"fetch_sender", T_STR, G(fetch_sender), "postmaster", 0, 0,
-	 check_address},
-	{"fetch_interval", T_INT, G(fetch_interval), "60", 1, 86400, NULL},
-	{"fetch_max_size", T_SIZE, G(fetch_max_size), "50M", 1 * KB, 2 * GB, NULL},
-	{NULL, 0, 0, NULL, 0, 0, NULL}
+	 check_address, "local envelope sender of fetched answers"},
+	{"fetch_interval", T_INT, G(fetch_interval), "60", 1, 86400, NULL,
+	 "seconds between two polls of htgate-fetch -d"},
+	{"fetch_max_size", T_SIZE, G(fetch_max_size), "50M", 1 * KB, 2 * GB,
+	 NULL, "larger answers stay on the POP3 server"},
+	{"unwrap_text_limit", T_SIZE, G(unwrap_text_limit), "2K", 0, 1 * MB,
+	 NULL, "MIME-SINGLE fix: text allowed beside the one file"},
+	{"repair_memory", T_SIZE, G(repair_memory), "256K", 0, 64 * MB, NULL,
+	 "a repaired body is kept in memory up to this size"},
+	{"repair_dir", T_STR, G(repair_dir), "", 0, 0, NULL,
+	 "where a larger repaired body is kept; empty: $TMPDIR or /tmp"},
+	{NULL, 0, 0, NULL, 0, 0, NULL, NULL}
 };
 
 /* [record]: the decision record (record.h, recorder.h) */
 static const struct cfg_key record_keys[] = {
-	{"enabled", T_BOOL, G(record.enabled), "no", 0, 0, NULL},
-	{"database", T_STR, G(record.database), "", 0, 0, NULL},
-	{"retention", T_INT, G(record.retention), "400", 1, 36500, NULL},
-	{"unique_window", T_INT, G(record.unique_window), "365", 0, 36500, NULL},
-	{"duplicate_action", T_ACTION, G(record.duplicate_action), "reject", 0, 0, NULL},
-	{NULL, 0, 0, NULL, 0, 0, NULL}
+	{"enabled", T_BOOL, G(record.enabled), "no", 0, 0, NULL,
+	 "keep the decision record and check uniqueness"},
+	{"database", T_STR, G(record.database), "", 0, 0, NULL,
+	 "the record's database; empty: state_dir/record.db"},
+	{"retention", T_INT, G(record.retention), "400", 1, 36500, NULL,
+	 "days htgate-report purge keeps"},
+	{"unique_window", T_INT, G(record.unique_window), "365", 0, 36500, NULL,
+	 "days a Message-ID or ENVID sent to HTG may not recur; 0: off"},
+	{"duplicate_action", T_ACTION, G(record.duplicate_action), "reject", 0,
+	 0, NULL, "what a duplicate Message-ID or ENVID gets"},
+	{NULL, 0, 0, NULL, 0, 0, NULL, NULL}
 };
 
 static const struct cfg_key environment_keys[] = {
-	{"envelope_domain", T_STR, E(envelope_domain), NULL, 0, 0, NULL},
-	{"header_domain", T_STR, E(header_domain), NULL, 0, 0, NULL},
-	{"smtp_host", T_STR, E(smtp_host), NULL, 0, 0, NULL},
-	{"smtp_port", T_INT, E(smtp_port), "587", 1, 65535, NULL},
-	{"tls_name", T_STR, E(tls_name), NULL, 0, 0, NULL},
-	{"pop3_host", T_STR, E(pop3_host), NULL, 0, 0, NULL},
-	{"pop3_port", T_INT, E(pop3_port), "110", 1, 65535, NULL},
-	{"ca_file", T_STR, E(ca_file), "", 0, 0, NULL},
-	{NULL, 0, 0, NULL, 0, 0, NULL}
+	{"envelope_domain", T_STR, E(envelope_domain), NULL, 0, 0, NULL,
+	 "HTG's envelope domain, e.g. msa-smtp.htpoort.nl (required)"},
+	{"header_domain", T_STR, E(header_domain), NULL, 0, 0, NULL,
+	 "HTG's header address domain, e.g. htpoort.nl (required)"},
+	{"smtp_host", T_STR, E(smtp_host), NULL, 0, 0, NULL,
+	 "submission host; default: envelope_domain"},
+	{"smtp_port", T_INT, E(smtp_port), "587", 1, 65535, NULL,
+	 "submission port"},
+	{"tls_name", T_STR, E(tls_name), NULL, 0, 0, NULL,
+	 "the name the submission certificate carries; default: smtp_host"},
+	{"pop3_host", T_STR, E(pop3_host), NULL, 0, 0, NULL,
+	 "POP3 host of htgate-fetch, as HTG hands it out with the account"},
+	{"pop3_port", T_INT, E(pop3_port), "110", 1, 65535, NULL,
+	 "POP3 port"},
+	{"ca_file", T_STR, E(ca_file), "", 0, 0, NULL,
+	 "CA bundle that verifies the HTG servers; empty: the system's"},
+	{NULL, 0, 0, NULL, 0, 0, NULL, NULL}
 };
 
 static const struct cfg_key stream_keys[] = {
-	{"profile", T_PROFILE, S(profile), "standard", 0, 0, NULL},
-	{"environments", T_ENVS, S(env_mask), "*", 0, 0, NULL},
-	{NULL, 0, 0, NULL, 0, 0, NULL}
+	{"profile", T_PROFILE, S(profile), "standard", 0, 0, NULL,
+	 "standard or single-window (NOTIFY=SUCCESS,FAILURE enforced)"},
+	{"environments", T_ENVS, S(env_mask), "*", 0, 0, NULL,
+	 "environments where the stream is enabled, or *"},
+	{"rules", T_STR, S(rules), "", 0, 0, check_stream_rules,
+	 "RULE:action words overriding [rules] for this stream"},
+	{"unwrap_text_limit", T_SIZE, S(unwrap_text_limit), "0", 0, 1 * MB,
+	 NULL, "the stream's own unwrap_text_limit; 0: [global]'s"},
+	{NULL, 0, 0, NULL, 0, 0, NULL, NULL}
 };
 
 static const struct cfg_key account_keys[] = {
-	{"mailbox", T_STR, A(mailbox), "", 0, 0, NULL},
-	{"senders", T_LIST, A(senders), NULL, 0, 0, NULL},
-	{"sasl_users", T_LIST, A(sasl_users), NULL, 0, 0, NULL},
-	{"streams", T_LIST, A(streams), "*", 0, 0, NULL},
-	{"environments", T_ENVS, A(env_mask), "*", 0, 0, NULL},
-	{"password_file", T_STR, A(password_file), "", 0, 0, NULL},
-	{"addresses", T_LIST, A(addresses), NULL, 0, 0, NULL},
-	{"size_limit", T_SIZE, A(size_limit), "0", 0, 2 * GB, NULL},
-	{"rate", T_RATE, A(rate_mode), "warn", 0, 0, NULL},
-	{"rate_limit", T_INT, A(rate_limit), "1", 1, 1000000, NULL},
-	{"rate_window", T_INT, A(rate_window), "60", 1, 86400, NULL},
-	{"fetch", T_BOOL, A(fetch), "no", 0, 0, NULL},
-	{"fetch_environment", T_ENV, A(fetch_env), NULL, 0, 0, NULL},
-	{"fetch_recipient", T_STR, A(fetch_recipient), "", 0, 0, NULL},
-	{NULL, 0, 0, NULL, 0, 0, NULL}
+	{"mailbox", T_STR, A(mailbox), "", 0, 0, NULL,
+	 "the HTG mailbox, user@domain: SASL and POP3 login"},
+	{"senders", T_LIST, A(senders), NULL, 0, 0, NULL,
+	 "envelope senders: user@domain, @domain, *@domain or * (required)"},
+	{"sasl_users", T_LIST, A(sasl_users), NULL, 0, 0, NULL,
+	 "local SASL logins allowed; default: any"},
+	{"streams", T_LIST, A(streams), "*", 0, 0, NULL,
+	 "streams the account may use, or *"},
+	{"environments", T_ENVS, A(env_mask), "*", 0, 0, NULL,
+	 "environments the account may use, or *"},
+	{"password_file", T_STR, A(password_file), "", 0, 0, NULL,
+	 "the mailbox password, first line of a file of mode 0600"},
+	{"addresses", T_LIST, A(addresses), NULL, 0, 0, NULL,
+	 "From: addresses HTG knows; default: the senders"},
+	{"size_limit", T_SIZE, A(size_limit), "0", 0, 2 * GB, NULL,
+	 "ENV-SIZE for this account; 0: [global]'s"},
+	{"rate", T_RATE, A(rate_mode), "warn", 0, 0, NULL,
+	 "ENV-RATE: off, warn or defer"},
+	{"rate_limit", T_INT, A(rate_limit), "1", 1, 1000000, NULL,
+	 "messages per rate_window"},
+	{"rate_window", T_INT, A(rate_window), "60", 1, 86400, NULL,
+	 "seconds of the sliding rate window"},
+	{"fetch", T_BOOL, A(fetch), "no", 0, 0, NULL,
+	 "htgate-fetch polls this mailbox"},
+	{"fetch_environment", T_ENV, A(fetch_env), NULL, 0, 0, NULL,
+	 "environment whose POP3 host holds the mailbox"},
+	{"fetch_recipient", T_STR, A(fetch_recipient), "", 0, 0, NULL,
+	 "local mailbox for answers no route or record claims"},
+	{NULL, 0, 0, NULL, 0, 0, NULL, NULL}
 };
 
 static const struct cfg_key route_keys[] = {
-	{"account", T_STR, R(account), "*", 0, 0, NULL},
-	{"header", T_STR, R(header), NULL, 0, 0, NULL},
-	{"pattern", T_STR, R(pattern), NULL, 0, 0, NULL},
-	{"recipient", T_STR, R(recipient), NULL, 0, 0, NULL},
-	{NULL, 0, 0, NULL, 0, 0, NULL}
+	{"account", T_STR, R(account), "*", 0, 0, NULL,
+	 "account name the route is for, or *"},
+	{"header", T_STR, R(header), NULL, 0, 0, NULL,
+	 "header field to match, e.g. Subject"},
+	{"pattern", T_STR, R(pattern), NULL, 0, 0, NULL,
+	 "case-insensitive shell glob for the header's value"},
+	{"recipient", T_STR, R(recipient), NULL, 0, 0, NULL,
+	 "local recipient of a matching answer"},
+	{NULL, 0, 0, NULL, 0, 0, NULL, NULL}
 };
 
 /* Built in when the file has no [environment] section (htg-rules.md). */
@@ -513,15 +706,13 @@ set_langs(struct cfg_loader *ld, const struct cfg_entry *e)
 
 	ld->cfg->nlangs = 0;
 	for (i = 0; words[i] != NULL && rc == 0; i++) {
-		enum htg_lang lang;
+		char	list[64];
+		int	lang;
 
-		if (g_ascii_strcasecmp(words[i], "en") == 0)
-			lang = HTG_LANG_EN;
-		else if (g_ascii_strcasecmp(words[i], "nl") == 0)
-			lang = HTG_LANG_NL;
-		else {
-			rc = cfg_fail(ld, e->line, "language: \"%s\" is not "
-				      "en or nl", words[i]);
+		if (word_parse(lang_words, words[i], &lang) < 0) {
+			rc = cfg_fail(ld, e->line, "language: \"%s\" is not %s",
+				      words[i], word_list(lang_words, list,
+							  sizeof(list)));
 			break;
 		}
 		if (ld->cfg->nlangs == CFG_MAX_LANGS) {
@@ -529,7 +720,7 @@ set_langs(struct cfg_loader *ld, const struct cfg_entry *e)
 				      "languages", CFG_MAX_LANGS);
 			break;
 		}
-		ld->cfg->langs[ld->cfg->nlangs++] = lang;
+		ld->cfg->langs[ld->cfg->nlangs++] = (enum htg_lang) lang;
 	}
 	if (rc == 0 && ld->cfg->nlangs == 0)
 		rc = cfg_fail(ld, e->line, "language: empty");
@@ -543,10 +734,11 @@ set_value(struct cfg_loader *ld, const struct cfg_key *k,
 	  const struct cfg_entry *e, void *base)
 {
 	void   *field = (char *)base + k->offset;
+	const struct cfg_word *words;
 	long long n;
 	int	b;
 	char  **list;
-
+	char	names[128];
 	const char *why;
 
 	switch (k->type) {
@@ -580,8 +772,8 @@ set_value(struct cfg_loader *ld, const struct cfg_key *k,
 	case T_ACTION:
 		if (action_parse(e->value, (enum htg_action *)field) < 0)
 			return (cfg_fail(ld, e->line, "%s: \"%s\" is not one of "
-					 "ignore, warn, fix, tempfail, reject",
-					 k->name, e->value));
+					 "%s", k->name, e->value,
+					 action_list(0, 0, names, sizeof(names))));
 		return (0);
 	case T_LIST:
 		list = split_list(e->value);
@@ -602,24 +794,16 @@ set_value(struct cfg_loader *ld, const struct cfg_key *k,
 		*(int *)field = b;
 		return (0);
 	case T_PROFILE:
-		if (g_ascii_strcasecmp(e->value, "standard") == 0)
-			*(enum htg_profile *)field = HTG_PROFILE_STANDARD;
-		else if (g_ascii_strcasecmp(e->value, "single-window") == 0)
-			*(enum htg_profile *)field = HTG_PROFILE_SINGLE_WINDOW;
-		else
-			return (cfg_fail(ld, e->line, "profile: \"%s\" is not "
-					 "standard or single-window", e->value));
-		return (0);
 	case T_RATE:
-		if (g_ascii_strcasecmp(e->value, "off") == 0)
-			*(enum htg_rate_mode *)field = HTG_RATE_OFF;
-		else if (g_ascii_strcasecmp(e->value, "warn") == 0)
-			*(enum htg_rate_mode *)field = HTG_RATE_WARN;
-		else if (g_ascii_strcasecmp(e->value, "defer") == 0)
-			*(enum htg_rate_mode *)field = HTG_RATE_DEFER;
+		words = k->type == T_PROFILE ? profile_words : rate_words;
+		if (word_parse(words, e->value, &b) < 0)
+			return (cfg_fail(ld, e->line, "%s: \"%s\" is not %s",
+					 k->name, e->value,
+					 word_list(words, names, sizeof(names))));
+		if (k->type == T_PROFILE)
+			*(enum htg_profile *)field = (enum htg_profile) b;
 		else
-			return (cfg_fail(ld, e->line, "rate: \"%s\" is not off, "
-					 "warn or defer", e->value));
+			*(enum htg_rate_mode *)field = (enum htg_rate_mode) b;
 		return (0);
 	}
 	return (cfg_fail(ld, e->line, "%s: internal error: bad key type",
@@ -940,6 +1124,7 @@ build_rules(struct cfg_loader *ld, GArray *entries)
 {
 	struct htg_cfg *cfg = ld->cfg;
 	GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	char	names[128];
 	guint	i;
 	int	r;
 
@@ -963,11 +1148,13 @@ build_rules(struct cfg_loader *ld, GArray *entries)
 		}
 		g_hash_table_add(seen, GINT_TO_POINTER(rule->id + 1));
 		if (action_parse(e->value, &act) < 0)
-			cfg_fail(ld, e->line, "%s: \"%s\" is not one of ignore, "
-				 "warn, fix, tempfail, reject", e->key, e->value);
+			cfg_fail(ld, e->line, "%s: \"%s\" is not one of %s",
+				 e->key, e->value,
+				 action_list(0, 0, names, sizeof(names)));
 		else if (act == HTG_ACT_FIX && !rule->fixable)
 			cfg_fail(ld, e->line, "%s cannot be fixed by htgate; use "
-				 "reject, tempfail, warn or ignore", rule->name);
+				 "%s", rule->name,
+				 action_list(1, 1, names, sizeof(names)));
 		else if (rule->id == RULE_INTERNAL && act != HTG_ACT_TEMPFAIL)
 			cfg_fail(ld, e->line, "INTERNAL is always tempfail: an "
 				 "unchecked message must not pass");
@@ -977,11 +1164,45 @@ build_rules(struct cfg_loader *ld, GArray *entries)
 	g_hash_table_destroy(seen);
 }
 
+/*
+ * build_stream_rules - each stream's rule actions: [rules], then its
+ * own "rules" (checked by check_stream_rules when it was read)
+ */
+static void
+build_stream_rules(struct cfg_loader *ld)
+{
+	struct htg_cfg *cfg = ld->cfg;
+	int	i, j;
+
+	for (i = 0; i < cfg->nstreams; i++) {
+		struct htg_stream *st = &cfg->streams[i];
+		char  **words = g_strsplit_set(st->rules ? st->rules : "",
+					       " \t,", -1);
+
+		memcpy(st->rule_action, cfg->rule_action, sizeof(st->rule_action));
+		for (j = 0; words[j] != NULL; j++) {
+			char   *colon = strchr(words[j], ':');
+			const struct htg_rule *rule;
+			enum htg_action act;
+
+			if (colon == NULL)
+				continue;
+			*colon = '\0';
+			if ((rule = rule_by_name(words[j])) != NULL
+			    && action_parse(colon + 1, &act) == 0)
+				st->rule_action[rule->id] = act;
+		}
+		st->has_rules = 1;
+		g_strfreev(words);
+	}
+}
+
 /* build_record - [record]; a duplicate cannot be fixed */
 static void
 build_record(struct cfg_loader *ld, GArray *entries)
 {
 	GPtrArray *hdrs = section_instances(ld, entries, SEC_RECORD);
+	char	names[128];
 	guint	i;
 
 	g_ptr_array_free(hdrs, TRUE);
@@ -995,8 +1216,8 @@ build_record(struct cfg_loader *ld, GArray *entries)
 		if (e->section == SEC_RECORD && e->key != NULL
 		    && strcmp(e->key, "duplicate_action") == 0)
 			cfg_fail(ld, e->line, "duplicate_action: a duplicate "
-				 "cannot be fixed; use reject, tempfail, warn "
-				 "or ignore");
+				 "cannot be fixed; use %s",
+				 action_list(1, 1, names, sizeof(names)));
 	}
 }
 
@@ -1030,6 +1251,8 @@ cfg_build(struct cfg_loader *ld, GArray *entries)
 		check_accounts(ld, entries);
 	if (!ld->failed)
 		build_rules(ld, entries);
+	if (!ld->failed)
+		build_stream_rules(ld);
 	if (!ld->failed && cfg->on_internal_error != HTG_ACT_TEMPFAIL
 	    && cfg->on_internal_error != HTG_ACT_REJECT)
 		cfg_fail(ld, 0, "on_internal_error must be tempfail or reject");
@@ -1329,6 +1552,25 @@ cfg_rule_action(const struct htg_cfg *cfg, enum htg_rule_id rule)
 	return (cfg->rule_action[rule]);
 }
 
+/* cfg_stream_rule_action - the action for a rule on mail to a stream */
+enum htg_action
+cfg_stream_rule_action(const struct htg_cfg *cfg,
+		       const struct htg_stream *stream, enum htg_rule_id rule)
+{
+	if (stream == NULL || !stream->has_rules || (unsigned)rule >= RULE_COUNT)
+		return (cfg_rule_action(cfg, rule));
+	return (stream->rule_action[rule]);
+}
+
+/* cfg_unwrap_text_limit - text allowed beside the file when unwrapping */
+size_t
+cfg_unwrap_text_limit(const struct htg_cfg *cfg,
+		      const struct htg_stream *stream)
+{
+	return (stream != NULL && stream->unwrap_text_limit ?
+		stream->unwrap_text_limit : cfg->unwrap_text_limit);
+}
+
 /* cfg_secret_read - first line of a secret file, refusing open modes */
 int
 cfg_secret_read(const char *path, char *buf, size_t buflen,
@@ -1387,7 +1629,7 @@ dump_key(FILE *fp, const struct cfg_key *k, const void *base,
 		break;
 	case T_LANGS:
 		for (i = 0; i < cfg->nlangs; i++)
-			fprintf(fp, " %s", cfg->langs[i] == HTG_LANG_NL ? "nl" : "en");
+			fprintf(fp, " %s", word_name(lang_words, cfg->langs[i]));
 		break;
 	case T_ACTION:
 		fprintf(fp, " %s", action_name(*(const enum htg_action *)field));
@@ -1402,12 +1644,12 @@ dump_key(FILE *fp, const struct cfg_key *k, const void *base,
 				fprintf(fp, " %s", cfg->envs[i].name);
 		break;
 	case T_PROFILE:
-		fprintf(fp, " %s", *(const enum htg_profile *)field ==
-			HTG_PROFILE_SINGLE_WINDOW ? "single-window" : "standard");
+		fprintf(fp, " %s", word_name(profile_words,
+					     *(const enum htg_profile *)field));
 		break;
 	case T_RATE:
-		fprintf(fp, " %s", (const char *[]){"off", "warn", "defer"}
-			[*(const enum htg_rate_mode *)field]);
+		fprintf(fp, " %s", word_name(rate_words,
+					     *(const enum htg_rate_mode *)field));
 		break;
 	}
 	fputc('\n', fp);
@@ -1451,7 +1693,10 @@ cfg_dump(const struct htg_cfg *cfg, FILE *fp)
 			action_name(cfg->rule_action[i]));
 }
 
-/* cfg_keys_print - every known "section key" pair, for the doc check */
+/*
+ * cfg_keys_print - every key the parser knows, one a line:
+ * "section key<TAB>default<TAB>doc" ("-": no default), for the doc check
+ */
 void
 cfg_keys_print(FILE *fp)
 {
@@ -1468,5 +1713,6 @@ cfg_keys_print(FILE *fp)
 
 	for (i = 0; i < G_N_ELEMENTS(tables); i++)
 		for (k = tables[i].keys; k->name != NULL; k++)
-			fprintf(fp, "%s %s\n", tables[i].section, k->name);
+			fprintf(fp, "%s %s\t%s\t%s\n", tables[i].section,
+				k->name, k->dflt ? k->dflt : "-", k->doc);
 }

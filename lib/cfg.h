@@ -26,6 +26,10 @@
  *		size_t errlen);
  *	enum htg_action cfg_rule_action(const struct htg_cfg *cfg,
  *		enum htg_rule_id rule);
+ *	enum htg_action cfg_stream_rule_action(const struct htg_cfg *cfg,
+ *		const struct htg_stream *stream, enum htg_rule_id rule);
+ *	size_t	cfg_unwrap_text_limit(const struct htg_cfg *cfg,
+ *		const struct htg_stream *stream);
  * DESCRIPTION
  *	The configuration is an INI-style file (see htgate.conf(5)):
  *	[global], [environment NAME], [stream NAME], [account NAME],
@@ -52,11 +56,22 @@
  *	and two accounts of one environment with the same sender key but
  *	different streams are refused when the file is loaded.
  *
+ *	Rule actions come from [rules] (cfg_rule_action()); a stream's
+ *	"rules" key ("MIME-SINGLE:reject MIME-TYPE:fix") overrides them for
+ *	mail to that stream (cfg_stream_rule_action(), the one the engine
+ *	asks).  cfg_unwrap_text_limit() is the stream's unwrap_text_limit,
+ *	else [global]'s.
+ *
  *	cfg_load() does not read or check password files: htgate-report and
  *	htgate-check run without them.  cfg_check_secrets() refuses a
  *	password_file that is missing or open to group or others, with
  *	"file:line"; the programs that use secrets (htgate-config,
  *	htgate-fetch) call it at start, and cfg_secret_read() checks again.
+ * ERRORS
+ *	cfg_load() returns NULL with "file:line: reason" (or "file: reason")
+ *	in err; cfg_check_secrets() and cfg_secret_read() return -1 with a
+ *	reason that never holds the secret; the lookups return NULL when
+ *	nothing matches.  Out of memory aborts (GLib).
  * OWNERSHIP
  *	cfg_load() returns a snapshot with one reference.  Pointers into a
  *	snapshot (environments, streams, accounts, strings) are borrowed
@@ -75,6 +90,9 @@
 #define CFG_MAX_ENVS	8
 #define CFG_KEY_MAX	512		/* a sender key: user@domain or @domain */
 #define CFG_MAX_LANGS	2
+/* policy_default_action's default: htgate-policyd's answer to a bad request */
+#define CFG_POLICY_DEFAULT_ACTION \
+	"DEFER_IF_PERMIT 4.3.0 htgate-policyd: malformed policy request"
 
 enum htg_profile {
 	HTG_PROFILE_STANDARD = 0,	/* NOTIFY optional */
@@ -111,6 +129,10 @@ struct htg_stream {
 	char   *name;			/* local part as configured, e.g. "AGS" */
 	enum htg_profile profile;
 	unsigned env_mask;		/* bit i: enabled in cfg->envs[i] */
+	char   *rules;			/* "RULE:action ..." overriding [rules] */
+	size_t	unwrap_text_limit;	/* MIME-SINGLE fix; 0: [global]'s */
+	int	has_rules;		/* rule_action below is in force */
+	enum htg_action rule_action[RULE_COUNT];	/* [rules] + rules */
 };
 
 /* [account NAME] */
@@ -172,6 +194,9 @@ struct htg_cfg {
 	char   *fetch_sender;		/* local envelope sender of fetched mail */
 	int	fetch_interval;		/* seconds between polls in daemon mode */
 	size_t	fetch_max_size;		/* larger answers stay on the server */
+	size_t	unwrap_text_limit;	/* MIME-SINGLE fix: text beside the file */
+	size_t	repair_memory;		/* a repaired body kept in memory up to */
+	char   *repair_dir;		/* then in a file here ("": $TMPDIR, /tmp) */
 
 	int	nenvs;
 	struct htg_env envs[CFG_MAX_ENVS];
@@ -216,6 +241,12 @@ int	cfg_check_secrets(const struct htg_cfg *cfg, char *err, size_t errlen);
 extern const char cfg_sasl_unknown[];
 enum htg_action cfg_rule_action(const struct htg_cfg *cfg,
 	enum htg_rule_id rule);
+/* cfg_stream_rule_action - the same for a stream: its "rules" first */
+enum htg_action cfg_stream_rule_action(const struct htg_cfg *cfg,
+	const struct htg_stream *stream, enum htg_rule_id rule);
+/* cfg_unwrap_text_limit - MIME-SINGLE fix's text limit for a stream */
+size_t	cfg_unwrap_text_limit(const struct htg_cfg *cfg,
+	const struct htg_stream *stream);
 int	cfg_sender_match(const char *pattern, const char *sender);
 int	cfg_sender_key(const char *pattern, char *buf, size_t buflen);
 
@@ -227,7 +258,10 @@ int	cfg_sender_key(const char *pattern, char *buf, size_t buflen);
 int	cfg_secret_read(const char *path, char *buf, size_t buflen,
 	char *err, size_t errlen);
 
-/* cfg_keys_print - every "section key" the parser knows (doc check) */
+/*
+ * cfg_keys_print - every key the parser knows, one a line:
+ * "section key<TAB>default<TAB>doc" (htgate-check --list-config-keys)
+ */
 void	cfg_keys_print(FILE *fp);
 
 /* cfg_dump - print the effective configuration (htgate-check --dump-config) */

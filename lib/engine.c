@@ -9,6 +9,9 @@
  *	and header stages never refuse; end of message decides on
  *	everything.  A message that is not HTG-bound (and not at the egress
  *	stage, where everything is judged) passes from its first header on.
+ *	A planned repair (engine_repair.c) of kind ENCODE7 turns the 7bit
+ *	validator's fault into a possible repair instead of a finding; end
+ *	of message refuses a plan that was never settled.
  * OWNERSHIP
  *	struct htg_msg and its fix strings are g_malloc()ed here and freed
  *	by htg_msg_free().
@@ -46,6 +49,7 @@ htg_msg_free(struct htg_msg *msg)
 	g_free(msg->fix_msgid);
 	g_free(msg->fix_rcpt);
 	g_free(msg->fix_disposition);
+	eng_repair_free(msg);
 	g_free(msg);
 }
 
@@ -150,14 +154,36 @@ check_size(struct htg_msg *msg)
 	}
 }
 
-/* body_fault - turn a validator error into its rule's finding */
+/*
+ * body_fault - turn a validator error into its rule's finding, or, with
+ * ENCODE7 planned, into the reason to re-encode (engine_repair.c)
+ */
 static void
 body_fault(struct htg_msg *msg)
 {
+	if (msg->repair_plan & HTG_REPAIR_ENCODE7) {
+		msg->encode7_fault = 1;
+		eng_plan(msg, HTG_REPAIR_ENCODE7, HTG_HINT_NONE,
+			 "%s at body line %llu, byte %llu", msg->val.error,
+			 msg->val.line, msg->val.offset);
+		return;
+	}
 	msg->body_fault = 1;
 	eng_add(msg, msg->val_rule, HTG_STAGE_BODY, HTG_ACT_NONE,
 		"%s at body line %llu, byte %llu", msg->val.error,
 		msg->val.line, msg->val.offset);
+}
+
+/* eng_body_finish - the validator's last word on the body (once) */
+void
+eng_body_finish(struct htg_msg *msg)
+{
+	if (msg->body_finished)
+		return;
+	msg->body_finished = 1;
+	if (!msg->skip_body && !msg->body_fault && !msg->encode7_fault
+	    && !msg->dsn && encval_finish(&msg->val) < 0)
+		body_fault(msg);
 }
 
 /* htg_msg_body - one body chunk (CR LF line ends) */
@@ -175,7 +201,7 @@ htg_msg_body(struct htg_msg *msg, const unsigned char *buf, size_t len)
 	check_size(msg);
 	if (msg->dsn)
 		dsnscan_feed(&msg->dsn_scan, buf, len);
-	else if (!msg->skip_body && !msg->body_fault
+	else if (!msg->skip_body && !msg->body_fault && !msg->encode7_fault
 	    && encval_feed(&msg->val, buf, len) < 0)
 		body_fault(msg);
 	return (decide(msg, mark, 0));
@@ -185,7 +211,8 @@ htg_msg_body(struct htg_msg *msg, const unsigned char *buf, size_t len)
 enum htg_verdict
 htg_msg_eom(struct htg_msg *msg)
 {
-	size_t	mark = msg->nfindings;
+	/* a repair's findings, added before this call, count here too */
+	size_t	mark = msg->eom_mark_set ? msg->eom_mark : msg->nfindings;
 	enum htg_verdict v;
 	const char *why;
 
@@ -197,11 +224,11 @@ htg_msg_eom(struct htg_msg *msg)
 		eng_add(msg, RULE_ENV_ONE_SENDER, HTG_STAGE_EOM, HTG_ACT_NONE,
 			"MAIL FROM:<> is only for a delivery status "
 			"notification, and this is none: %s", why);
-	if (!msg->skip_body && !msg->body_fault && encval_finish(&msg->val) < 0)
-		body_fault(msg);
-	if (!msg->skip_body && !msg->val.nonblank)
+	eng_body_finish(msg);
+	if (!msg->skip_body && !msg->encode7_fault && !msg->val.nonblank)
 		eng_add(msg, RULE_MIME_SINGLE, HTG_STAGE_EOM, HTG_ACT_NONE,
 			"no body part: the message body is empty");
+	eng_refuse_unsettled(msg);
 	v = decide(msg, mark, 1);
 	return (v == HTG_CONTINUE ? HTG_ACCEPT : v);
 }

@@ -21,6 +21,13 @@
  *	enum htg_verdict htg_msg_body(struct htg_msg *msg,
  *		const unsigned char *buf, size_t len);
  *	enum htg_verdict htg_msg_eom(struct htg_msg *msg);
+ *
+ *	int	htg_msg_repair_planned(const struct htg_msg *msg);
+ *	int	htg_msg_repair_due(struct htg_msg *msg);
+ *	int	htg_msg_repair_allowed(const struct htg_msg *msg);
+ *	size_t	htg_msg_repair_text_limit(const struct htg_msg *msg);
+ *	struct htg_msg *htg_msg_new_like(const struct htg_msg *msg);
+ *	void	htg_msg_repair_settle(struct htg_msg *msg, int ok);
  * DESCRIPTION
  *	The milter, the policy daemon and htgate-check all drive the same
  *	state machine in SMTP order: MAIL, RCPT (one call per recipient),
@@ -70,6 +77,28 @@
  *	single recipient htg_msg_recipient() with smfi_addrcpt_par, and
  *	htg_msg_fix_msgid() the Message-ID header value to add.  Each is
  *	NULL when nothing is to be done.
+ *
+ *	Repairs (issue 11; action "fix" of MIME-SINGLE, MIME-TYPE,
+ *	MIME-CHARSET, MIME-CTE and MIME-7BIT) change the body, so the engine
+ *	only plans them: at end of headers a fault of a repairable kind
+ *	whose rule's action is fix (for this stream) becomes a planned
+ *	repair instead of a finding, and the rest is judged as usual
+ *	(HTG_REPAIR_* below; htg_msg_repair_planned() says which, so the
+ *	adapter knows to keep the body).  At end of body, before
+ *	htg_msg_eom(), the adapter asks htg_msg_repair_due(): the repairs
+ *	to run now (0 when none is planned, or when the message is refused
+ *	anyway).  lib/repair.h runs them on the stored message, judges the
+ *	result again on a htg_msg_new_like() copy (the same envelope and
+ *	header state, no findings), adds the findings (fix, or the reasons
+ *	of a refusal with their hints) and calls htg_msg_repair_settle().  A
+ *	planned repair that was never settled (an adapter that does not
+ *	repair, such as judge_stream() without a hook) is refused at end of
+ *	message as it was before repairs existed: fail closed.
+ *	htg_msg_repair_allowed() is the set of repairs whose rule says fix
+ *	for this message's stream, htg_msg_repair_text_limit() the text an
+ *	unwrap may drop.  After a successful repair the repair's own
+ *	Content-Disposition replaces the header fix: htg_msg_fix_disposition()
+ *	is then NULL.
  * ERRORS
  *	Peer input never makes the engine fail: bad input becomes a finding.
  *	An allocation or library failure becomes a RULE_INTERNAL finding
@@ -92,6 +121,13 @@
 #define HTG_MSG_NO_ESMTP	0x02	/* adapter can't see NOTIFY/ENVID (policy) */
 #define HTG_MSG_EGRESS		0x04	/* the final envelope, before the HTG transport */
 
+/* Repairs the engine can plan (htg_msg_repair_planned()). */
+#define HTG_REPAIR_UNWRAP	0x01	/* MIME-SINGLE: multipart/mixed -> its attachment */
+#define HTG_REPAIR_TYPE		0x02	/* MIME-TYPE: text/xml -> application/xml */
+#define HTG_REPAIR_CHARSET	0x04	/* MIME-CHARSET: windows-125x relabelled */
+#define HTG_REPAIR_ENCODE	0x08	/* MIME-CTE: 8bit/binary -> base64 */
+#define HTG_REPAIR_ENCODE7	0x10	/* MIME-7BIT: 7bit fault, 8-bit charset -> base64 */
+
 #define HTG_DETAIL_MAX	240		/* sanitised detail of a finding */
 #define HTG_REPLY_LINES	12		/* lines in one multi-line reply */
 #define HTG_REPLY_LINE	400		/* octets per reply line */
@@ -108,6 +144,7 @@ struct htg_finding {
 	enum htg_action action;		/* after config and report-only */
 	enum htg_stage stage;		/* where it was decided */
 	char	detail[HTG_DETAIL_MAX];	/* sanitised, for text and log */
+	enum htg_hint hint;		/* what a mail-client user can do */
 	int	reported;		/* already part of a reply */
 	int	logged;			/* already part of a log line */
 };
@@ -147,6 +184,34 @@ enum htg_verdict htg_msg_add_finding(struct htg_msg *msg,
 enum htg_verdict htg_msg_add_finding_as(struct htg_msg *msg,
 	enum htg_rule_id rule, enum htg_stage stage, enum htg_action action,
 	const char *detail);
+/* The same with a hint for the reply (HTG_ACT_NONE: configured action). */
+enum htg_verdict htg_msg_add_finding_hint(struct htg_msg *msg,
+	enum htg_rule_id rule, enum htg_stage stage, enum htg_action action,
+	enum htg_hint hint, const char *detail);
+
+/* Repairs (see DESCRIPTION); the kinds are HTG_REPAIR_* bits. */
+int	htg_msg_repair_planned(const struct htg_msg *msg);
+int	htg_msg_repair_due(struct htg_msg *msg);
+int	htg_msg_repair_allowed(const struct htg_msg *msg);
+size_t	htg_msg_repair_text_limit(const struct htg_msg *msg);
+/* htg_msg_new_like - same cfg, flags, envelope and non-MIME headers;
+ * no findings, no body; the caller frees it with htg_msg_free() */
+struct htg_msg *htg_msg_new_like(const struct htg_msg *msg);
+/* htg_msg_repair_settle - the planned repairs are done (ok) or failed
+ * (the caller added the refusing findings; if it added none, the
+ * planned repairs are refused as without repairs) */
+void	htg_msg_repair_settle(struct htg_msg *msg, int ok);
+/* htg_msg_set_repair_note / htg_msg_repair_note - what a repair dropped
+ * (the unwrapped text: size, SHA-256, first line), for the record */
+void	htg_msg_set_repair_note(struct htg_msg *msg, const char *note);
+const char *htg_msg_repair_note(const struct htg_msg *msg);
+/* htg_msg_header_value - the kept value of a header the rules read
+ * (From, To, Cc, Bcc, Message-ID, Subject, Date, Content-Type,
+ * Content-Transfer-Encoding, MIME-Version, Content-Disposition): the
+ * first occurrence, trimmed; NULL when absent or not one of them.
+ * htg_msg_header_count - how often it occurred. */
+const char *htg_msg_header_value(const struct htg_msg *msg, const char *name);
+int	htg_msg_header_count(const struct htg_msg *msg, const char *name);
 
 /* What the engine knows; all borrowed. */
 int	htg_msg_is_htg(const struct htg_msg *msg);

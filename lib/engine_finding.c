@@ -17,12 +17,21 @@
  *	enum htg_verdict htg_msg_add_finding_as(struct htg_msg *msg,
  *		enum htg_rule_id rule, enum htg_stage stage,
  *		enum htg_action action, const char *detail);
+ *	enum htg_verdict htg_msg_add_finding_hint(struct htg_msg *msg,
+ *		enum htg_rule_id rule, enum htg_stage stage,
+ *		enum htg_action action, enum htg_hint hint,
+ *		const char *detail);
  * DESCRIPTION
  *	Every rule check, in the engine or in an adapter, ends here: a
  *	finding is recorded with the action configured for its rule
- *	(cfg_rule_action; report_only turns a reject into a warning), its
- *	stage and a sanitised detail, and the caller gets the verdict that
- *	action implies.  A stage's verdict is the worst action among the
+ *	(cfg_stream_rule_action: [rules], then the stream's own "rules";
+ *	report_only turns a reject into a warning), its stage, a sanitised
+ *	detail and a hint for the reply, and the caller gets the verdict
+ *	that action implies.  The repair rules (MIME-SINGLE, MIME-TYPE,
+ *	MIME-CHARSET, MIME-CTE, MIME-7BIT) are only fixed through a planned
+ *	repair (engine_repair.c): a finding of one of them that asks for
+ *	the configured action when that is fix is a refusal, since the
+ *	checks that plan a repair never add a finding for it.  A stage's verdict is the worst action among the
  *	findings it added (eng_verdict_since): reject, then tempfail.
  *	At most ENG_MAX_FINDINGS are kept; later ones still make the last
  *	kept finding's action at least as strong, so the verdict is right.
@@ -42,24 +51,37 @@
 #include "engine_int.h"
 #include "log.h"
 
-/* eng_action - configured action of a rule for this message */
+/* eng_action - configured action of a rule for this message (its stream) */
 enum htg_action
 eng_action(const struct htg_msg *msg, enum htg_rule_id rule)
 {
-	return (cfg_rule_action(msg->cfg, rule));
+	return (cfg_stream_rule_action(msg->cfg, msg->stream, rule));
 }
 
-/* eng_add - record a finding; HTG_ACT_NONE as action means "configured" */
-enum htg_verdict
-eng_add(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
-	enum htg_action action, const char *fmt, ...)
+/* eng_repair_rule - a rule whose fix is a repair of the body */
+int
+eng_repair_rule(enum htg_rule_id rule)
+{
+	return (rule == RULE_MIME_SINGLE || rule == RULE_MIME_TYPE
+		|| rule == RULE_MIME_CHARSET || rule == RULE_MIME_CTE
+		|| rule == RULE_MIME_7BIT);
+}
+
+/* eng_vadd - record a finding (eng_add, eng_add_hint) */
+static enum htg_verdict
+eng_vadd(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
+	 enum htg_action action, enum htg_hint hint, const char *fmt,
+	 va_list ap)
 {
 	struct htg_finding *f;
 	char	raw[HTG_DETAIL_MAX * 2];
-	va_list	ap;
 
-	if (action == HTG_ACT_NONE)
+	if (action == HTG_ACT_NONE) {
 		action = eng_action(msg, rule);
+		/* fixed only by a planned repair, never by this finding */
+		if (action == HTG_ACT_FIX && eng_repair_rule(rule))
+			action = HTG_ACT_REJECT;
+	}
 	if (action == HTG_ACT_NONE)
 		return (HTG_CONTINUE);
 	if (msg->cfg->report_only && action == HTG_ACT_REJECT)
@@ -75,9 +97,8 @@ eng_add(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
 		f->rule = rule;
 		f->action = action;
 		f->stage = stage;
-		va_start(ap, fmt);
+		f->hint = hint;
 		vsnprintf(raw, sizeof(raw), fmt, ap);
-		va_end(ap);
 		log_sanitize(f->detail, sizeof(f->detail), raw);
 	}
 	if (action == HTG_ACT_REJECT)
@@ -85,6 +106,34 @@ eng_add(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
 	if (action == HTG_ACT_TEMPFAIL)
 		return (HTG_TEMPFAIL);
 	return (HTG_CONTINUE);
+}
+
+/* eng_add - record a finding; HTG_ACT_NONE as action means "configured" */
+enum htg_verdict
+eng_add(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
+	enum htg_action action, const char *fmt, ...)
+{
+	enum htg_verdict v;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	v = eng_vadd(msg, rule, stage, action, HTG_HINT_NONE, fmt, ap);
+	va_end(ap);
+	return (v);
+}
+
+/* eng_add_hint - eng_add with a hint for the reply */
+enum htg_verdict
+eng_add_hint(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
+	     enum htg_action action, enum htg_hint hint, const char *fmt, ...)
+{
+	enum htg_verdict v;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	v = eng_vadd(msg, rule, stage, action, hint, fmt, ap);
+	va_end(ap);
+	return (v);
 }
 
 /* eng_verdict_since - worst verdict among findings from index mark on */
@@ -117,6 +166,16 @@ htg_msg_add_finding_as(struct htg_msg *msg, enum htg_rule_id rule,
 		       enum htg_stage stage, enum htg_action action,
 		       const char *detail)
 {
+	return (htg_msg_add_finding_hint(msg, rule, stage, action,
+					 HTG_HINT_NONE, detail));
+}
+
+/* htg_msg_add_finding_hint - finding from an adapter, with a hint */
+enum htg_verdict
+htg_msg_add_finding_hint(struct htg_msg *msg, enum htg_rule_id rule,
+			 enum htg_stage stage, enum htg_action action,
+			 enum htg_hint hint, const char *detail)
+{
 	if (rule == RULE_LIMIT) {
 		if (msg->limit_hit)
 			return (eng_verdict_since(msg, msg->nfindings));
@@ -125,6 +184,7 @@ htg_msg_add_finding_as(struct htg_msg *msg, enum htg_rule_id rule,
 	if (rule == RULE_INTERNAL && action == HTG_ACT_NONE)
 		action = msg->cfg->on_internal_error == HTG_ACT_REJECT ?
 			HTG_ACT_REJECT : HTG_ACT_TEMPFAIL;
-	return (eng_add(msg, rule, stage, action, "%s", detail ? detail : ""));
+	return (eng_add_hint(msg, rule, stage, action, hint, "%s",
+			     detail ? detail : ""));
 }
 

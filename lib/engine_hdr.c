@@ -9,6 +9,22 @@
  *	headers, so all header findings are reported together.  A header
  *	that decides the MIME reading and is repeated with a different
  *	value is MIME-HEADER: never guessed.
+ *
+ *	Repairs (engine_repair.c): with the rule's action fix, a fault of a
+ *	repairable kind is planned instead of found.  MIME-SINGLE: a
+ *	multipart/mixed is planned for unwrapping (its body is not read
+ *	here).  MIME-TYPE: text/xml (RFC 7303: the same as application/xml)
+ *	is judged as application/xml from here on.  MIME-CHARSET: a
+ *	windows-125x charset (windows-, cp, x-cp, x-windows- 1250..1258)
+ *	waits for the decoded bytes.  MIME-CTE: an 8bit or binary body is
+ *	not read here (it will be base64).  MIME-7BIT: a 7bit body under a
+ *	declared 8-bit charset may be re-encoded if the validator finds a
+ *	fault.  A multipart that is not planned carries a hint: HTML mail
+ *	(alternative, related), signed or encrypted mail, or a mixed one
+ *	when unwrapping is off.  Outlook's winmail.dat (application/ms-tnef,
+ *	or a file named winmail.dat) is MIME-TYPE with the Rich Text hint;
+ *	text/html MIME-TYPE with the plain-text hint; HDR-CC the hint to
+ *	empty the Cc field.
  * OWNERSHIP
  *	The kept values are GStrings in struct htg_msg, freed by
  *	eng_hdr_free().
@@ -132,6 +148,10 @@ eng_header(struct htg_msg *msg, const char *name, const char *value)
 		return (HTG_CONTINUE);
 	hv = &msg->hdr[hn->id];
 	hv->count++;
+	if (hn->id == EH_CTYPE || hn->id == EH_CTE || hn->id == EH_DISP) {
+		msg->mime_hdr_count++;	/* a repair replaces these */
+		msg->mime_hdr_bytes += len;
+	}
 	t = trimmed(value);
 	if (hn->id == EH_CTE || hn->id == EH_MIMEVER) {
 		/* RFC 2045 fields may carry RFC 822 comments */
@@ -153,6 +173,32 @@ static const char *
 hval(const struct htg_msg *msg, enum eng_hdr h)
 {
 	return (msg->hdr[h].value ? msg->hdr[h].value->str : NULL);
+}
+
+/* hdr_id - the kept header NAME, or NULL */
+static const struct eng_hdr_name *
+hdr_id(const char *name)
+{
+	return (name ? bsearch(name, hdr_names, G_N_ELEMENTS(hdr_names),
+			       sizeof(hdr_names[0]), hdr_name_cmp) : NULL);
+}
+
+/* htg_msg_header_value - kept value of a header the rules read, or NULL */
+const char *
+htg_msg_header_value(const struct htg_msg *msg, const char *name)
+{
+	const struct eng_hdr_name *hn = hdr_id(name);
+
+	return (hn ? hval(msg, hn->id) : NULL);
+}
+
+/* htg_msg_header_count - occurrences of a header the rules read */
+int
+htg_msg_header_count(const struct htg_msg *msg, const char *name)
+{
+	const struct eng_hdr_name *hn = hdr_id(name);
+
+	return (hn ? msg->hdr[hn->id].count : 0);
 }
 
 /*
@@ -336,6 +382,27 @@ is_windows_codepage(const char *cs)
 	return (0);
 }
 
+/*
+ * is_8bit_charset - a charset whose text uses bytes above 127: UTF-8,
+ * ISO-8859-*, KOI8-*, the Windows code pages
+ */
+static int
+is_8bit_charset(const char *cs)
+{
+	static const char *const prefixes[] = {
+		"utf-8", "utf8", "iso-8859-", "iso8859-", "iso_8859-",
+		"latin", "koi8-",
+	};
+	size_t	i;
+
+	if (cs == NULL || *cs == 0)
+		return (0);
+	for (i = 0; i < G_N_ELEMENTS(prefixes); i++)
+		if (g_ascii_strncasecmp(cs, prefixes[i], strlen(prefixes[i])) == 0)
+			return (1);
+	return (is_windows_codepage(cs));
+}
+
 /* The types HTG takes, the file name extension HTG should give each,
  * and whether a Single Window stream takes it (SW: EDIFACT or XML). */
 static const struct eng_type {
@@ -365,20 +432,77 @@ type_of(const struct mime_ctype *ct)
 	return (NULL);
 }
 
-/* check_type - MIME-TYPE, with the Single Window profile's shorter list */
-static void
-check_type(struct htg_msg *msg, const struct mime_ctype *ct)
+/* is_tnef - Outlook's Rich Text wrapper: ms-tnef, or winmail.dat */
+static int
+is_tnef(const struct htg_msg *msg, const struct mime_ctype *ct)
 {
-	const struct eng_type *t = type_of(ct);
+	struct mime_disp cd;
 
+	if (strcmp(ct->type, "application") == 0
+	    && (strcmp(ct->subtype, "ms-tnef") == 0
+		|| strcmp(ct->subtype, "vnd.ms-tnef") == 0))
+		return (1);
+	if (g_ascii_strcasecmp(ct->name, "winmail.dat") == 0)
+		return (1);
+	return (msg->hdr[EH_DISP].count == 1
+		&& mimehdr_disposition(hval(msg, EH_DISP), &cd) == 0
+		&& g_ascii_strcasecmp(cd.filename, "winmail.dat") == 0);
+}
+
+/*
+ * check_type - MIME-TYPE, with the Single Window profile's shorter list;
+ * text/xml planned as application/xml (ct then says so).  Returns the
+ * type's row, or NULL.
+ */
+static const struct eng_type *
+check_type(struct htg_msg *msg, struct mime_ctype *ct)
+{
+	const struct eng_type *t;
+
+	if (is_tnef(msg, ct)) {
+		eng_add_hint(msg, RULE_MIME_TYPE, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			     HTG_HINT_TNEF, "Content-Type: %s/%s (winmail.dat: "
+			     "Outlook Rich Text)", ct->type, ct->subtype);
+		return (NULL);
+	}
+	if ((t = type_of(ct)) == NULL && strcmp(ct->type, "text") == 0
+	    && strcmp(ct->subtype, "xml") == 0
+	    && eng_may_repair(msg, HTG_REPAIR_TYPE)) {
+		eng_plan(msg, HTG_REPAIR_TYPE, HTG_HINT_NONE,
+			 "Content-Type: text/xml");
+		g_strlcpy(ct->type, "application", sizeof(ct->type));
+		t = type_of(ct);
+	}
 	if (t == NULL)
-		eng_add(msg, RULE_MIME_TYPE, HTG_STAGE_HEADER, HTG_ACT_NONE,
-			"Content-Type: %s/%s", ct->type, ct->subtype);
+		eng_add_hint(msg, RULE_MIME_TYPE, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			     strcmp(ct->type, "text") == 0
+			     && (strcmp(ct->subtype, "html") == 0
+				 || strcmp(ct->subtype, "enriched") == 0
+				 || strcmp(ct->subtype, "richtext") == 0) ?
+			     HTG_HINT_PLAIN_TEXT : HTG_HINT_FILE_TYPE,
+			     "Content-Type: %s/%s", ct->type, ct->subtype);
 	else if (!t->single_window && msg->stream
 		 && msg->stream->profile == HTG_PROFILE_SINGLE_WINDOW)
 		eng_add(msg, RULE_MIME_TYPE, HTG_STAGE_HEADER, HTG_ACT_NONE,
 			"Content-Type: %s to Single Window, which takes EDIFACT "
 			"or XML only", t->type);
+	return (t);
+}
+
+/* check_charset - MIME-CHARSET; windows-125x planned for relabelling */
+static void
+check_charset(struct htg_msg *msg, const struct mime_ctype *ct)
+{
+	if (!ct->has_charset || !is_windows_codepage(ct->charset))
+		return;
+	if (mimehdr_windows_125x(ct->charset) >= 0
+	    && eng_may_repair(msg, HTG_REPAIR_CHARSET))
+		eng_plan(msg, HTG_REPAIR_CHARSET, HTG_HINT_UTF8,
+			 "charset=%s is a Windows code page", ct->charset);
+	else
+		eng_add_hint(msg, RULE_MIME_CHARSET, HTG_STAGE_HEADER,
+			     HTG_ACT_NONE, HTG_HINT_UTF8,
+			     "charset=%s is a Windows code page", ct->charset);
 }
 
 /* has_control - a C0 control character or DEL in a (decoded) name */
@@ -465,25 +589,55 @@ check_disposition(struct htg_msg *msg, const struct mime_ctype *ct)
 		"%s; set to attachment; filename=%s", why, fname);
 }
 
-/* check_cte - MIME-CTE; sets up the body validator */
+/*
+ * check_cte - MIME-CTE; sets up the body validator.  ct (NULL: it did
+ * not parse) decides the repairs: 8bit or binary re-encoded (not for a
+ * multipart), 7bit under an 8-bit charset re-encoded on a fault.
+ */
 static void
-check_cte(struct htg_msg *msg)
+check_cte(struct htg_msg *msg, const struct mime_ctype *ct)
 {
 	const char *cte = hval(msg, EH_CTE);
 	enum encval_kind kind = ENCVAL_7BIT;
+	int	leaf = ct != NULL && strcmp(ct->type, "multipart") != 0;
 
 	msg->val_rule = RULE_MIME_7BIT;
-	if (cte == NULL || *cte == 0 || g_ascii_strcasecmp(cte, "7bit") == 0)
+	if (cte == NULL || *cte == 0 || g_ascii_strcasecmp(cte, "7bit") == 0) {
 		kind = ENCVAL_7BIT;
-	else if (g_ascii_strcasecmp(cte, "base64") == 0)
+		if (leaf && ct->has_charset && is_8bit_charset(ct->charset)
+		    && eng_may_repair(msg, HTG_REPAIR_ENCODE7))
+			eng_plan(msg, HTG_REPAIR_ENCODE7, HTG_HINT_NONE,
+				 "7bit body");
+	} else if (g_ascii_strcasecmp(cte, "base64") == 0)
 		kind = ENCVAL_BASE64, msg->val_rule = RULE_MIME_B64;
 	else if (g_ascii_strcasecmp(cte, "quoted-printable") == 0)
 		kind = ENCVAL_QP, msg->val_rule = RULE_MIME_QP;
-	else
+	else if (leaf && (g_ascii_strcasecmp(cte, "8bit") == 0
+			  || g_ascii_strcasecmp(cte, "binary") == 0)
+		 && eng_may_repair(msg, HTG_REPAIR_ENCODE)) {
+		eng_plan(msg, HTG_REPAIR_ENCODE, HTG_HINT_NONE,
+			 "Content-Transfer-Encoding: %s", cte);
+		msg->skip_body = 1;	/* any bytes: base64 carries them */
+	} else
 		eng_add(msg, RULE_MIME_CTE, HTG_STAGE_HEADER, HTG_ACT_NONE,
 			"Content-Transfer-Encoding: %s", cte);
 	encval_init(&msg->val, kind, msg->cfg->max_line_length);
 	msg->body_ready = 1;
+}
+
+/* multipart_hint - what a mail-client user can do about a multipart */
+static enum htg_hint
+multipart_hint(const struct mime_ctype *ct)
+{
+	if (strcmp(ct->subtype, "alternative") == 0
+	    || strcmp(ct->subtype, "related") == 0)
+		return (HTG_HINT_PLAIN_TEXT);
+	if (strcmp(ct->subtype, "signed") == 0
+	    || strcmp(ct->subtype, "encrypted") == 0)
+		return (HTG_HINT_NO_SIGN);
+	if (strcmp(ct->subtype, "mixed") == 0)
+		return (HTG_HINT_NO_UNWRAP);
+	return (HTG_HINT_NONE);
 }
 
 /* check_mime - MIME-HEADER, MIME-SINGLE, MIME-TYPE, MIME-CHARSET, ... */
@@ -491,6 +645,7 @@ static void
 check_mime(struct htg_msg *msg, const struct mime_ctype *ct, int ct_ok)
 {
 	static const enum eng_hdr deciding[] = {EH_CTYPE, EH_CTE, EH_MIMEVER};
+	struct mime_ctype eff;
 	size_t	i;
 
 	for (i = 0; i < G_N_ELEMENTS(deciding); i++)
@@ -498,22 +653,34 @@ check_mime(struct htg_msg *msg, const struct mime_ctype *ct, int ct_ok)
 			eng_add(msg, RULE_MIME_HEADER, HTG_STAGE_HEADER, HTG_ACT_NONE,
 				"%s: is given twice with different values",
 				hdr_display[deciding[i]]);
-	check_cte(msg);
 	if (!ct_ok) {
+		check_cte(msg, NULL);
 		eng_add(msg, RULE_MIME_HEADER, HTG_STAGE_HEADER, HTG_ACT_NONE,
 			"Content-Type: %s does not parse", hval(msg, EH_CTYPE));
 		return;
 	}
 	if (strcmp(ct->type, "multipart") == 0) {
-		eng_add(msg, RULE_MIME_SINGLE, HTG_STAGE_HEADER, HTG_ACT_NONE,
-			"Content-Type: multipart/%s", ct->subtype);
+		if (strcmp(ct->subtype, "mixed") == 0
+		    && eng_may_repair(msg, HTG_REPAIR_UNWRAP)) {
+			/* its parts are read by the repair (lib/repair.h) */
+			eng_plan(msg, HTG_REPAIR_UNWRAP, HTG_HINT_NONE,
+				 "Content-Type: multipart/mixed");
+			encval_init(&msg->val, ENCVAL_7BIT, msg->cfg->max_line_length);
+			msg->body_ready = 1;
+			msg->skip_body = 1;
+			return;
+		}
+		check_cte(msg, ct);
+		eng_add_hint(msg, RULE_MIME_SINGLE, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			     multipart_hint(ct), "Content-Type: multipart/%s",
+			     ct->subtype);
 		return;
 	}
-	check_type(msg, ct);
-	if (ct->has_charset && is_windows_codepage(ct->charset))
-		eng_add(msg, RULE_MIME_CHARSET, HTG_STAGE_HEADER, HTG_ACT_NONE,
-			"charset=%s is a Windows code page", ct->charset);
-	check_disposition(msg, ct);
+	check_cte(msg, ct);
+	eff = *ct;
+	check_type(msg, &eff);
+	check_charset(msg, ct);
+	check_disposition(msg, &eff);
 }
 
 /*
@@ -538,8 +705,8 @@ static void
 check_cc(struct htg_msg *msg)
 {
 	if (msg->hdr[EH_CC].count || msg->hdr[EH_BCC].count)
-		eng_add(msg, RULE_HDR_CC, HTG_STAGE_HEADER, HTG_ACT_NONE,
-			"%s%s%s: present", msg->hdr[EH_CC].count ? "Cc" : "",
+		eng_add_hint(msg, RULE_HDR_CC, HTG_STAGE_HEADER, HTG_ACT_NONE,
+			HTG_HINT_NO_CC, "%s%s%s: present", msg->hdr[EH_CC].count ? "Cc" : "",
 			msg->hdr[EH_CC].count && msg->hdr[EH_BCC].count ? " and " : "",
 			msg->hdr[EH_BCC].count ? "Bcc" : "");
 }

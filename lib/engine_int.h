@@ -6,7 +6,10 @@
  *	engine_finding.c the finding sink (findings, actions, verdicts);
  *	engine_env.c the envelope rules (MAIL/RCPT); engine_hdr.c the header
  *	rules (collected per header, judged at end of headers);
- *	engine_report.c the reply and log formatting.  The arrows point one
+ *	engine_report.c the reply and log formatting; engine_repair.c the
+ *	life of a planned repair (engine.h, "Repairs"), which engine_hdr.c
+ *	plans at end of headers and engine.c refuses at end of message when
+ *	it was never settled.  The arrows point one
  *	way: engine.c, engine_env.c and engine_hdr.c use engine_finding.c
  *	and htgaddr.c, which use neither.  Nothing outside the engine
  *	includes this file.
@@ -23,6 +26,7 @@
 #define ENG_ADDR_MAX	HTGADDR_MAX	/* an SMTP path is at most 256 */
 #define ENG_ARG_MAX	512		/* ENVID/ORCPT values */
 #define ENG_MAX_FINDINGS 64
+#define ENG_REPAIR_KINDS 5		/* HTG_REPAIR_* bits */
 
 /* headers the engine reads; everything else is only counted */
 enum eng_hdr {
@@ -90,6 +94,21 @@ struct htg_msg {
 	int	fix_disposition_replace;	/* change the header, not add it */
 	char   *fix_msgid;
 	char	msgid[ENG_ARG_MAX];	/* as found, or as added */
+
+	/* repairs (engine.h, "Repairs"; engine_repair.c) */
+	size_t	mime_hdr_bytes;		/* Content-Type/-Transfer-Encoding/
+					 * -Disposition, counted in header_bytes */
+	size_t	mime_hdr_count;		/* ... and in header_count */
+	int	repair_plan;		/* HTG_REPAIR_* planned at end of headers */
+	int	repair_settled;		/* htg_msg_repair_settle() was called */
+	int	encode7_fault;		/* the 7bit validator failed (ENCODE7) */
+	int	body_finished;		/* validator finished (eng_body_finish) */
+	int	eom_mark_set;		/* findings from eom_mark on decide EOM */
+	size_t	eom_mark;
+	/* per kind (bit i): the finding a refusal without repairs makes */
+	char	repair_why[ENG_REPAIR_KINDS][HTG_DETAIL_MAX];
+	enum htg_hint repair_hint[ENG_REPAIR_KINDS];
+	char   *repair_note;		/* what an unwrap dropped */
 };
 
 /* engine_finding.c */
@@ -98,9 +117,21 @@ enum htg_verdict eng_add(struct htg_msg *msg, enum htg_rule_id rule,
 	__attribute__((format(printf, 5, 6)));
 enum htg_verdict eng_verdict_since(struct htg_msg *msg, size_t mark);
 enum htg_action eng_action(const struct htg_msg *msg, enum htg_rule_id rule);
+enum htg_verdict eng_add_hint(struct htg_msg *msg, enum htg_rule_id rule,
+	enum htg_stage stage, enum htg_action action, enum htg_hint hint,
+	const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int	eng_repair_rule(enum htg_rule_id rule);
 
 /* engine.c */
 int	eng_bound(const struct htg_msg *msg);
+void	eng_body_finish(struct htg_msg *msg);
+
+/* engine_repair.c */
+void	eng_plan(struct htg_msg *msg, int kind, enum htg_hint hint,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int	eng_may_repair(const struct htg_msg *msg, int kind);
+void	eng_refuse_unsettled(struct htg_msg *msg);
+void	eng_repair_free(struct htg_msg *msg);
 
 /* engine_env.c */
 enum htg_verdict eng_rcpt(struct htg_msg *msg, const char *addr,

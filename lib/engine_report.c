@@ -6,7 +6,10 @@
  *	not yet reported, one line per finding and language, e.g.
  *	"[HTG MIME-CHARSET] Character set not allowed by HTG (...)"; the
  *	code and enhanced code come from the first finding of the deciding
- *	kind.  The log line is key=value with every untrusted value
+ *	kind.  A finding whose action is fix reads "Fixed: DETAIL" (in the
+ *	log line and htgate-check), not the rule's refusal.  A finding with a hint (rules.h) gets the hint's sentence as
+ *	a line of its own right after its line in the same language,
+ *	"[HTG RULE] In your mail client, ...".  The log line is key=value with every untrusted value
  *	sanitised (details were sanitised when the finding was made).
  * OWNERSHIP
  *	Writes into caller buffers and struct htg_msg flags only.
@@ -28,6 +31,12 @@ htg_finding_text(const struct htg_finding *f, enum htg_lang lang,
 	const char *fmt = lang == HTG_LANG_NL ? r->text_nl : r->text_en;
 	char	body[HTG_REPLY_LINE];
 
+	/* A fix is no refusal: its sentence says what was changed. */
+	if (f->action == HTG_ACT_FIX) {
+		snprintf(buf, buflen, "%s: %s", lang == HTG_LANG_NL ?
+			 "Hersteld" : "Fixed", f->detail);
+		return;
+	}
 	/* The rule texts are constant formats with one %s, from rules.c. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -82,9 +91,16 @@ htg_msg_reply(struct htg_msg *msg, struct htg_reply *reply)
 				g_strlcpy(reply->xcode, r->status_code, sizeof(reply->xcode));
 			}
 		}
-		for (l = 0; l < msg->cfg->nlangs && reply->nlines < HTG_REPLY_LINES; l++)
+		for (l = 0; l < msg->cfg->nlangs && reply->nlines < HTG_REPLY_LINES; l++) {
+			const char *hint = hint_text(f->hint, msg->cfg->langs[l]);
+
 			reply_line(f, msg->cfg->langs[l],
 				   reply->lines[reply->nlines++], HTG_REPLY_LINE);
+			if (hint != NULL && reply->nlines < HTG_REPLY_LINES)
+				snprintf(reply->lines[reply->nlines++],
+					 HTG_REPLY_LINE, "[HTG %s] %s", r->name,
+					 hint);
+		}
 	}
 	return (reply->nlines);
 }

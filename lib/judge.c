@@ -112,10 +112,10 @@ drive_envelope(struct htg_msg *msg, const struct judge_envelope *o, GArray *hdrs
 	return (final);
 }
 
-/* drive_content - headers, end of headers, body, end of message */
+/* drive_content - headers, end of headers, body, repairs, end of message */
 static enum htg_verdict
 drive_content(struct htg_msg *msg, struct msgfile *mf, GArray *hdrs,
-	      int header_error)
+	      int header_error, judge_repair_fn fn, void *arg)
 {
 	unsigned char *buf = g_malloc(JUDGE_CHUNK);
 	enum htg_verdict final = HTG_CONTINUE, v = HTG_CONTINUE;
@@ -143,6 +143,8 @@ drive_content(struct htg_msg *msg, struct msgfile *mf, GArray *hdrs,
 	while (v != HTG_ACCEPT && !header_error
 	       && (n = msgfile_read_body(mf, buf, JUDGE_CHUNK)) > 0)
 		note(&final, v = htg_msg_body(msg, buf, n));
+	if (v != HTG_ACCEPT && fn != NULL && htg_msg_repair_due(msg))
+		fn(msg, arg);
 	if (v != HTG_ACCEPT)
 		note(&final, v = htg_msg_eom(msg));
 	g_free(buf);
@@ -168,6 +170,34 @@ free_headers(GArray *hdrs)
 enum htg_verdict
 judge_stream(struct htg_msg *msg, FILE *fp, const struct judge_envelope *env)
 {
+	return (judge_stream_repair(msg, fp, env, NULL, NULL));
+}
+
+/* judge_content - judge an entity on a message with its envelope */
+enum htg_verdict
+judge_content(struct htg_msg *msg, FILE *fp)
+{
+	const struct htg_cfg *cfg = htg_msg_cfg(msg);
+	GArray *hdrs = g_array_new(FALSE, FALSE, sizeof(struct judge_hdr));
+	struct msgfile *mf;
+	enum htg_verdict v;
+	int	hdr_r;
+
+	mf = msgfile_open(fp, cfg->max_header_bytes + cfg->max_header_line,
+			  cfg->max_header_count + 1);
+	hdr_r = read_headers(mf, hdrs);
+	v = drive_content(msg, mf, hdrs, hdr_r < 0, NULL, NULL);
+	msgfile_close(mf);
+	free_headers(hdrs);
+	return (v);
+}
+
+/* judge_stream_repair - judge one message, running due repairs with fn */
+enum htg_verdict
+judge_stream_repair(struct htg_msg *msg, FILE *fp,
+		    const struct judge_envelope *env, judge_repair_fn fn,
+		    void *arg)
+{
 	const struct htg_cfg *cfg = htg_msg_cfg(msg);
 	GArray *hdrs = g_array_new(FALSE, FALSE, sizeof(struct judge_hdr));
 	struct msgfile *mf;
@@ -178,7 +208,7 @@ judge_stream(struct htg_msg *msg, FILE *fp, const struct judge_envelope *env)
 			  cfg->max_header_count + 1);
 	hdr_r = read_headers(mf, hdrs);
 	env_v = drive_envelope(msg, env, hdrs);
-	v = drive_content(msg, mf, hdrs, hdr_r < 0);
+	v = drive_content(msg, mf, hdrs, hdr_r < 0, fn, arg);
 	msgfile_close(mf);
 	free_headers(hdrs);
 	return (env_v != HTG_CONTINUE ? env_v : v);

@@ -1,10 +1,20 @@
 /*
  * NAME
  *	log - syslog or stderr logging with sanitising of untrusted text
+ * SYNOPSIS
+ *	#include "log.h" (the interface is described there)
  * DESCRIPTION
  *	See log.h.  Syslog facility is mail, as Postfix's own lines.
+ *	tests/daemon/daemon-syslog.sh reads the syslog lines from a
+ *	private /dev/log.
+ * ERRORS
+ *	See log.h: none reported.
  * OWNERSHIP
  *	No allocation; log_sanitize() writes into the caller's buffer.
+ * THREAD SAFETY
+ *	Standard-error lines are written under log_lock, so lines of two
+ *	threads never mix; syslog(3) is thread-safe; the verbosity is an
+ *	atomic int.
  */
 #include "config.h"
 
@@ -76,12 +86,23 @@ LOG_FUNC(log_info, LOG_INFO, "", 1)
 LOG_FUNC(log_debug, LOG_DEBUG, "debug: ",
 	 __atomic_load_n(&log_verbose, __ATOMIC_RELAXED))
 
-/* log_fatal - log and exit; only for start-up and broken environments */
+/*
+ * log_fatal - log and exit 1; only for start-up and broken environments.
+ * Logging to syslog, the line also goes to standard error, so whoever
+ * started the program sees why it did not start.
+ */
 void
 log_fatal(const char *fmt, ...)
 {
 	va_list	ap;
 
+	if (!log_to_stderr) {
+		va_start(ap, fmt);
+		fprintf(stderr, "%s: fatal: ", log_ident);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+	}
 	va_start(ap, fmt);
 	log_vwrite(LOG_CRIT, "fatal: ", fmt, ap);
 	va_end(ap);

@@ -2,9 +2,10 @@
  * NAME
  *	mimehdr - header value parsing with GMime
  * DESCRIPTION
- *	See mimehdr.h.  This is the only file that calls GMime, so GObject
- *	reference counting stays in one place: every object made here is
- *	released before the function returns.
+ *	See mimehdr.h.  This file and repair_mime.c (bodies, for the
+ *	repairs) are the only ones that call GMime, so GObject reference
+ *	counting stays in two files: every object made here is released
+ *	before the function returns.
  * OWNERSHIP
  *	Results are copied into caller-owned buffers, or returned as
  *	g_malloc()ed strings for the generators.
@@ -109,6 +110,8 @@ mimehdr_content_type(const char *value, struct mime_ctype *ct)
 		g_strlcpy(ct->boundary, cs, sizeof(ct->boundary));
 	lower_copy(ct->report_type, sizeof(ct->report_type),
 		   g_mime_content_type_get_parameter(gct, "report-type"));
+	if ((cs = g_mime_content_type_get_parameter(gct, "name")) != NULL)
+		g_strlcpy(ct->name, cs, sizeof(ct->name));
 	g_object_unref(gct);
 	if (ct->type[0] == 0 || ct->subtype[0] == 0)
 		return (-1);
@@ -258,4 +261,23 @@ mimehdr_strip_cfws(char *value)
 	}
 	*w = 0;
 	g_strstrip(value);
+}
+
+/* mimehdr_windows_125x - N of windows-125N under any name, or -1 */
+int
+mimehdr_windows_125x(const char *cs)
+{
+	static const char *const prefixes[] = {
+		"windows-", "x-windows-", "cp", "x-cp",
+	};
+	size_t	i, n;
+
+	for (i = 0; cs != NULL && i < G_N_ELEMENTS(prefixes); i++) {
+		n = strlen(prefixes[i]);
+		if (g_ascii_strncasecmp(cs, prefixes[i], n) == 0
+		    && strncmp(cs + n, "125", 3) == 0
+		    && cs[n + 3] >= '0' && cs[n + 3] <= '8' && cs[n + 4] == 0)
+			return (cs[n + 3] - '0');
+	}
+	return (-1);
 }

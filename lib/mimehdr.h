@@ -1,6 +1,7 @@
 /*
  * NAME
- *	mimehdr - header value parsing with GMime (all GMime use lives here)
+ *	mimehdr - header value parsing with GMime (GMime use lives here and
+ *	in repair_mime.c, which reads and writes bodies)
  * SYNOPSIS
  *	#include "mimehdr.h"
  *
@@ -13,8 +14,8 @@
  *	int	mimehdr_message_id(const char *value, char *out, size_t outlen);
  *	char   *mimehdr_new_message_id(const char *domain);
  *	char   *mimehdr_new_envid(void);
-void	mimehdr_strip_cfws(char *value);
  *	void	mimehdr_strip_cfws(char *value);
+ *	int	mimehdr_windows_125x(const char *charset);
  * DESCRIPTION
  *	mimehdr_init() calls g_mime_init() once; call it from main() before
  *	any thread starts.  mimehdr_addresses() returns the number of
@@ -22,7 +23,8 @@ void	mimehdr_strip_cfws(char *value);
  *	does not parse, and copies the first mailbox's addr-spec.
  *	mimehdr_content_type() and mimehdr_disposition() return 0 and fill
  *	the struct (lower-case type, subtype and report-type, the charset
- *	and boundary as given; disposition and filename), or -1 when the
+ *	and boundary as given, the name parameter RFC 2231 decoded;
+ *	disposition and filename), or -1 when the
  *	value does not parse.
  *	mimehdr_date_valid() returns 1 for a date GMime can read.
  *	mimehdr_message_id() returns 0 and the id without angle brackets
@@ -34,6 +36,9 @@ void	mimehdr_strip_cfws(char *value);
  *	place: "base64 (preferred)" becomes "base64", "1.0 (Apple)" "1.0".
  *	GMime 3 compares Content-Transfer-Encoding as a plain string after
  *	trimming and keeps its CFWS parser private, so this one is ours.
+ *	mimehdr_windows_125x() returns N (0..8) for the Windows code page
+ *	125N under any of its names (windows-, x-windows-, cp, x-cp; case
+ *	does not matter), else -1.
  * THREAD SAFETY
  *	Safe after mimehdr_init(): GMime's parsers are reentrant with
  *	default options.
@@ -54,6 +59,7 @@ struct mime_ctype {
 	int	has_charset;
 	char	boundary[MIME_BOUNDARY_MAX];	/* "" when absent or too long */
 	char	report_type[MIME_TOKEN_MAX];	/* lower case, "" when absent */
+	char	name[MIME_FILENAME_MAX];	/* name= (RFC 2231 decoded), "" */
 };
 
 struct mime_disp {
@@ -70,5 +76,6 @@ int	mimehdr_message_id(const char *value, char *out, size_t outlen);
 char   *mimehdr_new_message_id(const char *domain);
 char   *mimehdr_new_envid(void);
 void	mimehdr_strip_cfws(char *value);
+int	mimehdr_windows_125x(const char *charset);
 
 #endif

@@ -1,361 +1,523 @@
 /*
  * NAME
- *	record - the compliance record: every decision, kept in SQLite
+ *	record - the compliance record: one interface over two backends
  * DESCRIPTION
- *	See record.h.  The schema is created by SCHEMA_SQL below and
- *	versioned with PRAGMA user_version; a database with a newer
- *	version than RECORD_SCHEMA_VERSION is refused.  Statements are
- *	prepared once per handle.
+ *	See record.h.  This file holds what the backends share: the handle,
+ *	group commit (a queue of pending rows; the first waiting writer
+ *	becomes the leader and commits every queued row in one transaction
+ *	of the backend, then wakes the others), the tallies each row adds,
+ *	the summary's rule and day keys, purge in batches, and the body
+ *	hash.  record_sqlite.c and record_pg.c hold the SQL.
  * OWNERSHIP
- *	struct record owns its sqlite3 connection and statements.
+ *	struct record owns its backend handle, the queue (rows copied when
+ *	queued, each pending row freed by whichever of the writer and the
+ *	leader lets go of it last) and the pending tallies.
  * THREAD SAFETY
- *	Every public call takes rec->lock; the connection is opened with
- *	SQLITE_OPEN_FULLMUTEX as a second line of defence.
+ *	rec->lock guards the queue, the leader flag and the tallies;
+ *	rec->dblock the backend connection (every backend call).  The
+ *	leader holds dblock, never lock, while it commits.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <glib.h>
-#include <sqlite3.h>
 #include <openssl/evp.h>
 
 #include "record.h"
+#include "record_int.h"
 
-#define RECORD_BUSY_MS	5000	/* wait this long for another writer */
-#define RECORD_RETRY_NS	20000000L	/* 20 ms between schema retries */
+#define RECORD_ERR_MAX	256
+#define RECORD_PURGE_PAUSE_NS	20000000L	/* 20 ms between batches */
 
-static const char SCHEMA_SQL[] =
-	"CREATE TABLE IF NOT EXISTS decision ("
-	" id INTEGER PRIMARY KEY,"
-	" time INTEGER NOT NULL,"
-	" host TEXT, queue_id TEXT, stage TEXT, action TEXT NOT NULL,"
-	" rules TEXT, sender TEXT, sasl_user TEXT, recipient TEXT,"
-	" stream TEXT, environment TEXT, message_id TEXT, envid TEXT,"
-	" size INTEGER, body_sha256 TEXT, reply TEXT, daemon TEXT);"
-	"CREATE INDEX IF NOT EXISTS decision_time ON decision(time);"
-	"CREATE INDEX IF NOT EXISTS decision_queue_id ON decision(queue_id);"
-	"CREATE INDEX IF NOT EXISTS decision_message_id ON decision(message_id);"
-	"CREATE INDEX IF NOT EXISTS decision_envid ON decision(envid);"
-	"CREATE INDEX IF NOT EXISTS decision_sender ON decision(sender);"
-	/* version 2: identifiers used towards HTG, claimed at egress */
-	"CREATE TABLE IF NOT EXISTS claim ("
-	" kind TEXT NOT NULL, id TEXT NOT NULL, time INTEGER NOT NULL,"
-	" holder TEXT NOT NULL, queue_id TEXT,"
-	" PRIMARY KEY (kind, id)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS claim_time ON claim(time);";
-
-/* From version 1: what was delivered counts as claimed (holder "v1"). */
-static const char MIGRATE_1_SQL[] =
-	"INSERT OR IGNORE INTO claim (kind, id, time, holder, queue_id)"
-	" SELECT 'msgid', message_id, max(time), 'v1', queue_id FROM decision"
-	" WHERE action IN ('accept','fix','warn') AND message_id IS NOT NULL"
-	" AND message_id <> '' GROUP BY message_id;"
-	"INSERT OR IGNORE INTO claim (kind, id, time, holder, queue_id)"
-	" SELECT 'envid', envid, max(time), 'v1', queue_id FROM decision"
-	" WHERE action IN ('accept','fix','warn') AND envid IS NOT NULL"
-	" AND envid <> '' GROUP BY envid;";
-
-static const char INSERT_SQL[] =
-	"INSERT INTO decision (time, host, queue_id, stage, action, rules,"
-	" sender, sasl_user, recipient, stream, environment, message_id,"
-	" envid, size, body_sha256, reply, daemon)"
-	" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-
-static const char PURGE_SQL[] = "DELETE FROM decision WHERE time < ?";
-static const char PURGE_CLAIM_SQL[] = "DELETE FROM claim WHERE time < ?";
-static const char CLAIM_GET_SQL[] =
-	"SELECT holder FROM claim WHERE kind = ? AND id = ? AND time >= ?";
-static const char CLAIM_PUT_SQL[] =
-	"INSERT INTO claim (kind, id, time, holder, queue_id) VALUES (?,?,?,?,?)"
-	" ON CONFLICT (kind, id) DO UPDATE SET time = excluded.time,"
-	" holder = excluded.holder, queue_id = excluded.queue_id";
-static const char SENDER_SQL[] =
-	"SELECT sender FROM decision WHERE (message_id = ?1 OR envid = ?1)"
-	" AND action IN ('accept','fix','warn') AND sender IS NOT NULL"
-	" AND sender <> '' ORDER BY time DESC, id DESC LIMIT 1";
-
-struct record {
-	sqlite3 *db;
-	sqlite3_stmt *insert;
-	sqlite3_stmt *purge;
-	sqlite3_stmt *sender_of;
-	sqlite3_stmt *purge_claim;
-	sqlite3_stmt *claim_get;
-	sqlite3_stmt *claim_put;
-	pthread_mutex_t lock;
+/* One queued row. */
+struct record_pend {
+	struct record_entry e;		/* strings owned (g_strdup) */
+	int	durable;		/* a writer waits for it */
+	int	done;			/* committed or failed */
+	int	rc;			/* 0 committed, -1 not */
+	int	refs;			/* writer and/or queue/batch */
+	gint64	start;			/* monotonic us when queued */
+	char	err[RECORD_ERR_MAX];
 };
 
-/* record_seterr - "what: sqlite message" into err */
-static void
-record_seterr(char *err, size_t errlen, const char *what, sqlite3 *db)
+struct record {
+	const struct record_ops *ops;
+	void   *be;
+	pthread_mutex_t lock;		/* queue, leader, tallies */
+	pthread_cond_t done;		/* a commit ended */
+	pthread_cond_t kick;		/* asynchronous rows queued */
+	pthread_mutex_t dblock;		/* the backend connection */
+	GQueue	queue;			/* struct record_pend * */
+	int	committing;		/* a leader is at work */
+	GHashTable *tallies;		/* "name\tlabels" -> long long * */
+	pthread_t flusher;
+	int	flusher_on;
+	int	stopping;
+	char	async_err[RECORD_ERR_MAX];	/* failed asynchronous commit */
+};
+
+/* Latency buckets of htgate_record_write_seconds (upper bounds, s). */
+static const char *const record_le[] = {
+	"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+	"0.5", "1", "2.5", "5", "10", "+Inf",
+};
+
+/* seterr - printf into err, if there is one */
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
 {
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", what,
-			 db ? sqlite3_errmsg(db) : "out of memory");
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }
 
-/* record_schema_try - set pragmas, create or check the schema once */
-static int
-record_schema_try(sqlite3 *db, const char *path, char *err, size_t errlen)
+/* record_is_pg - whether a target names a PostgreSQL database */
+int
+record_is_pg(const char *target)
 {
-	sqlite3_stmt *st;
-	int	version, rc;
+	return (target != NULL && (strncmp(target, "postgresql://", 13) == 0
+				   || strncmp(target, "postgres://", 11) == 0));
+}
 
-	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-			 NULL, NULL, NULL) != SQLITE_OK)
-		goto dberr;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
-	rc = sqlite3_step(st);
-	version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_finalize(st);
-	if (version < 0)
-		goto dberr;
-	if (version > RECORD_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema version %d is newer than %d",
-			 path, version, RECORD_SCHEMA_VERSION);
-		return (SQLITE_ERROR);
+/* record_new - a handle over an open backend */
+static struct record *
+record_new(const struct record_ops *ops, void *be)
+{
+	struct record *rec = g_new0(struct record, 1);
+
+	rec->ops = ops;
+	rec->be = be;
+	pthread_mutex_init(&rec->lock, NULL);
+	pthread_mutex_init(&rec->dblock, NULL);
+	pthread_cond_init(&rec->done, NULL);
+	pthread_cond_init(&rec->kick, NULL);
+	g_queue_init(&rec->queue);
+	rec->tallies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     g_free);
+	return (rec);
+}
+
+/* backend_open - the ops and handle of a target */
+static struct record *
+backend_open(const char *target, int migrate, int *from, int *to, char *err,
+	     size_t errlen)
+{
+	const struct record_ops *ops = record_is_pg(target) ? &record_pg_ops :
+		&record_sqlite_ops;
+	int	f = 0, t = 0;
+	void   *be;
+
+	if (err && errlen)
+		err[0] = 0;
+	if ((be = ops->open(target, migrate, &f, &t, err, errlen)) == NULL)
+		return (NULL);
+	if (from)
+		*from = f;
+	if (to)
+		*to = t;
+	return (record_new(ops, be));
+}
+
+/* record_open - open a record; SQLite files are created and migrated */
+struct record *
+record_open(const char *target, char *err, size_t errlen)
+{
+	return (backend_open(target, !record_is_pg(target), NULL, NULL, err,
+			     errlen));
+}
+
+/* record_init - create or migrate the schema; versions before and after */
+int
+record_init(const char *target, int *from, int *to, char *err, size_t errlen)
+{
+	struct record *rec = backend_open(target, 1, from, to, err, errlen);
+
+	if (rec == NULL)
+		return (-1);
+	record_close(rec);
+	return (0);
+}
+
+/* pend_free - release one queued row */
+static void
+pend_free(struct record_pend *p)
+{
+	g_free((char *) p->e.host);
+	g_free((char *) p->e.queue_id);
+	g_free((char *) p->e.stage);
+	g_free((char *) p->e.action);
+	g_free((char *) p->e.rules);
+	g_free((char *) p->e.sender);
+	g_free((char *) p->e.sasl_user);
+	g_free((char *) p->e.recipient);
+	g_free((char *) p->e.stream);
+	g_free((char *) p->e.environment);
+	g_free((char *) p->e.message_id);
+	g_free((char *) p->e.envid);
+	g_free((char *) p->e.body_sha256);
+	g_free((char *) p->e.reply);
+	g_free((char *) p->e.daemon);
+	g_free(p);
+}
+
+/* pend_unref - one holder less (caller holds rec->lock) */
+static void
+pend_unref(struct record_pend *p)
+{
+	if (--p->refs == 0)
+		pend_free(p);
+}
+
+/* pend_new - a deep copy of e, time filled in */
+static struct record_pend *
+pend_new(const struct record_entry *e, int durable)
+{
+	struct record_pend *p = g_new0(struct record_pend, 1);
+
+	p->e.time = e->time ? e->time : (long long) time(NULL);
+	p->e.host = g_strdup(e->host);
+	p->e.queue_id = g_strdup(e->queue_id);
+	p->e.stage = g_strdup(e->stage);
+	p->e.action = g_strdup(e->action ? e->action : "");
+	p->e.rules = g_strdup(e->rules);
+	p->e.sender = g_strdup(e->sender);
+	p->e.sasl_user = g_strdup(e->sasl_user);
+	p->e.recipient = g_strdup(e->recipient);
+	p->e.stream = g_strdup(e->stream);
+	p->e.environment = g_strdup(e->environment);
+	p->e.message_id = g_strdup(e->message_id);
+	p->e.envid = g_strdup(e->envid);
+	p->e.size = e->size;
+	p->e.body_sha256 = g_strdup(e->body_sha256);
+	p->e.reply = g_strdup(e->reply);
+	p->e.daemon = g_strdup(e->daemon ? e->daemon : "");
+	p->durable = durable;
+	p->refs = durable ? 2 : 1;
+	p->start = g_get_monotonic_time();
+	return (p);
+}
+
+/* record_label - append name="value" (escaped) to a label text */
+void
+record_label(char *buf, size_t buflen, const char *name, const char *value)
+{
+	size_t	n = strlen(buf);
+	const char *v = value ? value : "";
+
+	if (n + strlen(name) + 4 >= buflen)
+		return;
+	n += (size_t) snprintf(buf + n, buflen - n, "%s%s=\"", n ? "," : "",
+			       name);
+	for (; *v && n + 3 < buflen; v++) {
+		if (*v == '\\' || *v == '"') {
+			buf[n++] = '\\';
+			buf[n++] = *v;
+		} else if (*v == '\n') {
+			buf[n++] = '\\';
+			buf[n++] = 'n';
+		} else {
+			buf[n++] = *v;
+		}
 	}
-	if (version == RECORD_SCHEMA_VERSION)
-		return (SQLITE_OK);
-	/* Create in one transaction so concurrent openers agree. */
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		goto dberr;
-	if (sqlite3_exec(db, SCHEMA_SQL, NULL, NULL, NULL) != SQLITE_OK
-	    || (version == 1
-		&& sqlite3_exec(db, MIGRATE_1_SQL, NULL, NULL, NULL) != SQLITE_OK)
-	    || sqlite3_exec(db, "PRAGMA user_version = " G_STRINGIFY(RECORD_SCHEMA_VERSION),
-			    NULL, NULL, NULL) != SQLITE_OK
-	    || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = sqlite3_errcode(db);
-		record_seterr(err, errlen, path, db);
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return (rc);
+	if (n + 1 < buflen)
+		buf[n++] = '"';
+	buf[n] = 0;
+}
+
+/* tally_add_locked - one counter increment (caller holds rec->lock) */
+static void
+tally_add_locked(struct record *rec, const char *name, const char *labels,
+		 long long delta)
+{
+	char   *key = g_strdup_printf("%s\t%s", name, labels ? labels : "");
+	long long *v = g_hash_table_lookup(rec->tallies, key);
+
+	if (v == NULL) {
+		v = g_new0(long long, 1);
+		g_hash_table_insert(rec->tallies, key, v);
+	} else {
+		g_free(key);
 	}
-	return (SQLITE_OK);
-dberr:
-	record_seterr(err, errlen, path, db);
-	return (sqlite3_errcode(db));
+	*v += delta;
+}
+
+/* record_tally_add - a counter increment, committed with the next rows */
+void
+record_tally_add(struct record *rec, const char *name, const char *labels,
+		 long long delta)
+{
+	pthread_mutex_lock(&rec->lock);
+	tally_add_locked(rec, name, labels, delta);
+	pthread_mutex_unlock(&rec->lock);
+}
+
+/* row_tallies - the counters one decision adds (caller holds rec->lock) */
+static void
+row_tallies(struct record *rec, const struct record_entry *e)
+{
+	char	base[RECORD_LABELS_MAX], labels[RECORD_LABELS_MAX];
+	gchar **words, **w;
+
+	base[0] = 0;
+	record_label(base, sizeof(base), "daemon", e->daemon);
+	snprintf(labels, sizeof(labels), "%s", base);
+	record_label(labels, sizeof(labels), "action", e->action);
+	record_label(labels, sizeof(labels), "stream", e->stream);
+	record_label(labels, sizeof(labels), "environment", e->environment);
+	tally_add_locked(rec, "htgate_decisions_total", labels, 1);
+	words = g_strsplit(e->rules ? e->rules : "", " ", -1);
+	for (w = words; *w; w++) {
+		char   *own;
+
+		if (**w == 0)
+			continue;
+		if ((own = strchr(*w, ':')) != NULL)
+			*own++ = 0;
+		snprintf(labels, sizeof(labels), "%s", base);
+		record_label(labels, sizeof(labels), "rule", *w);
+		record_label(labels, sizeof(labels), "action",
+			     own ? own : e->action);
+		record_label(labels, sizeof(labels), "stream", e->stream);
+		record_label(labels, sizeof(labels), "environment",
+			     e->environment);
+		tally_add_locked(rec, "htgate_rule_decisions_total", labels, 1);
+	}
+	g_strfreev(words);
+}
+
+/* latency_tallies - one write's latency into the histogram (locked) */
+static void
+latency_tallies(struct record *rec, const char *daemon, gint64 us)
+{
+	char	labels[RECORD_LABELS_MAX], base[RECORD_LABELS_MAX];
+	double	s = (double) us / 1e6;
+	size_t	i;
+
+	base[0] = 0;
+	record_label(base, sizeof(base), "daemon", daemon);
+	for (i = 0; i < G_N_ELEMENTS(record_le); i++) {
+		if (i + 1 < G_N_ELEMENTS(record_le)
+		    && s > g_ascii_strtod(record_le[i], NULL))
+			continue;
+		snprintf(labels, sizeof(labels), "%s", base);
+		record_label(labels, sizeof(labels), "le", record_le[i]);
+		tally_add_locked(rec, "htgate_record_write_seconds_bucket",
+				 labels, 1);
+	}
+	tally_add_locked(rec, "htgate_record_write_seconds_count", base, 1);
+	tally_add_locked(rec, "htgate_record_write_microseconds_sum", base, us);
+}
+
+/* tally_cmp - by name, then labels: every writer updates the counter
+ * rows in the same order, so two relays' transactions cannot deadlock */
+static int
+tally_cmp(const void *a, const void *b)
+{
+	const struct record_tally *x = a, *y = b;
+	int	c = strcmp(x->name, y->name);
+
+	return (c ? c : strcmp(x->labels, y->labels));
 }
 
 /*
- * record_schema - record_schema_try, retried while another process holds
- * the lock: switching a new file to WAL does not wait in busy_timeout.
+ * leader_commit - commit what is queued (at most RECORD_BATCH_MAX rows)
+ * and the pending tallies in one backend transaction.  Called and
+ * returns with rec->lock held; releases it while the backend works.
  */
-static int
-record_schema(sqlite3 *db, const char *path, char *err, size_t errlen)
+static void
+leader_commit(struct record *rec)
 {
-	struct timespec ts = {0, RECORD_RETRY_NS};
-	int	i, rc;
+	struct record_pend *batch[RECORD_BATCH_MAX];
+	const struct record_entry *rows[RECORD_BATCH_MAX];
+	struct record_tally *t;
+	GHashTable *tallies;
+	GHashTableIter it;
+	gpointer k, v;
+	char	err[RECORD_ERR_MAX];
+	size_t	n = 0, nt = 0, i;
+	int	rc;
 
-	sqlite3_busy_timeout(db, RECORD_BUSY_MS);
-	for (i = 0; i < RECORD_BUSY_MS / (RECORD_RETRY_NS / 1000000); i++) {
-		rc = record_schema_try(db, path, err, errlen);
-		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-			break;
-		nanosleep(&ts, NULL);
+	rec->committing = 1;
+	while (n < RECORD_BATCH_MAX && !g_queue_is_empty(&rec->queue)) {
+		batch[n] = g_queue_pop_head(&rec->queue);
+		rows[n] = &batch[n]->e;
+		row_tallies(rec, rows[n]);
+		n++;
 	}
-	if (rc == SQLITE_OK && err && errlen)
-		err[0] = 0;
-	return (rc == SQLITE_OK ? 0 : -1);
+	tallies = rec->tallies;
+	rec->tallies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     g_free);
+	pthread_mutex_unlock(&rec->lock);
+
+	t = g_new0(struct record_tally, g_hash_table_size(tallies) + 1);
+	g_hash_table_iter_init(&it, tallies);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		char   *tab = strchr(k, '\t');
+
+		*tab = 0;
+		t[nt].name = k;
+		t[nt].labels = tab + 1;
+		t[nt++].delta = *(long long *) v;
+	}
+	qsort(t, nt, sizeof(*t), tally_cmp);
+	err[0] = 0;
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->write(rec->be, rows, n, t, nt, err, sizeof(err));
+	pthread_mutex_unlock(&rec->dblock);
+
+	pthread_mutex_lock(&rec->lock);
+	if (rc < 0)			/* keep the counts for the next try
+					 * (the failed rows' own: a rare
+					 * overcount) */
+		for (i = 0; i < nt; i++)
+			tally_add_locked(rec, t[i].name, t[i].labels, t[i].delta);
+	for (i = 0; i < n; i++) {
+		struct record_pend *p = batch[i];
+
+		p->done = 1;
+		p->rc = rc;
+		g_strlcpy(p->err, err, sizeof(p->err));
+		if (rc == 0)
+			latency_tallies(rec, p->e.daemon,
+					g_get_monotonic_time() - p->start);
+		else if (!p->durable)
+			g_strlcpy(rec->async_err, err, sizeof(rec->async_err));
+		pend_unref(p);
+	}
+	g_free(t);
+	g_hash_table_destroy(tallies);
+	rec->committing = 0;
+	pthread_cond_broadcast(&rec->done);
 }
 
-/* record_open - open or create the record database */
-struct record *
-record_open(const char *path, char *err, size_t errlen)
+/* record_write - queue one row and wait until it is committed durably */
+int
+record_write(struct record *rec, const struct record_entry *e, char *err,
+	     size_t errlen)
 {
-	struct record *rec;
+	struct record_pend *p = pend_new(e, 1);
+	struct timespec deadline;
+	int	rc;
 
-	if (err && errlen)
-		err[0] = 0;
-	if ((rec = calloc(1, sizeof(*rec))) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return (NULL);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += RECORD_COMMIT_WAIT_MS / 1000;
+	pthread_mutex_lock(&rec->lock);
+	g_queue_push_tail(&rec->queue, p);
+	while (!p->done) {
+		if (!rec->committing) {
+			leader_commit(rec);
+			continue;
+		}
+		if (pthread_cond_timedwait(&rec->done, &rec->lock, &deadline)
+		    == ETIMEDOUT && !p->done) {
+			if (g_queue_remove(&rec->queue, p))
+				pend_unref(p);	/* never taken */
+			seterr(err, errlen, "record write: no commit within "
+			       "%d ms", RECORD_COMMIT_WAIT_MS);
+			pend_unref(p);
+			pthread_mutex_unlock(&rec->lock);
+			return (-1);
+		}
 	}
-	pthread_mutex_init(&rec->lock, NULL);
-	if (sqlite3_open_v2(path, &rec->db, SQLITE_OPEN_READWRITE
-			    | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK
-	    || record_schema(rec->db, path, err, errlen) < 0)
-		goto fail;
-	if (sqlite3_prepare_v2(rec->db, INSERT_SQL, -1, &rec->insert, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v2(rec->db, PURGE_SQL, -1, &rec->purge, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v2(rec->db, SENDER_SQL, -1, &rec->sender_of, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v2(rec->db, PURGE_CLAIM_SQL, -1, &rec->purge_claim, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v2(rec->db, CLAIM_GET_SQL, -1, &rec->claim_get, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v2(rec->db, CLAIM_PUT_SQL, -1, &rec->claim_put, NULL) != SQLITE_OK) {
-		record_seterr(err, errlen, path, rec->db);
-		goto fail;
+	rc = p->rc;
+	if (rc < 0)
+		seterr(err, errlen, "%s", p->err);
+	pend_unref(p);
+	pthread_mutex_unlock(&rec->lock);
+	return (rc);
+}
+
+/*
+ * flusher_main - commit asynchronous rows as soon as they come: the rows
+ * queued while a commit is in flight go together in the next one (no
+ * pause that would only delay them)
+ */
+static void *
+flusher_main(void *arg)
+{
+	struct record *rec = arg;
+
+	pthread_mutex_lock(&rec->lock);
+	for (;;) {
+		while (g_queue_is_empty(&rec->queue) && !rec->stopping)
+			pthread_cond_wait(&rec->kick, &rec->lock);
+		if (g_queue_is_empty(&rec->queue) && rec->stopping)
+			break;
+		if (!rec->committing)
+			leader_commit(rec);
+		else
+			pthread_cond_wait(&rec->done, &rec->lock);
 	}
-	return (rec);
-fail:
-	if (rec->db && err && errlen && err[0] == 0)
-		record_seterr(err, errlen, path, rec->db);
-	record_close(rec);
+	pthread_mutex_unlock(&rec->lock);
 	return (NULL);
 }
 
-/* record_close - finalize statements and close the database */
+/* record_write_async - queue one row; committed within RECORD_ASYNC_MS */
+int
+record_write_async(struct record *rec, const struct record_entry *e,
+		   char *err, size_t errlen)
+{
+	struct record_pend *p = pend_new(e, 0);
+	int	rc = 0;
+
+	pthread_mutex_lock(&rec->lock);
+	if (rec->async_err[0]) {
+		seterr(err, errlen, "%s", rec->async_err);
+		rec->async_err[0] = 0;
+		rc = -1;
+	}
+	if (!rec->flusher_on) {
+		if (pthread_create(&rec->flusher, NULL, flusher_main, rec) != 0) {
+			pthread_mutex_unlock(&rec->lock);
+			pend_unref(p);
+			return (record_write(rec, e, err, errlen));
+		}
+		rec->flusher_on = 1;
+	}
+	g_queue_push_tail(&rec->queue, p);
+	pthread_cond_signal(&rec->kick);
+	pthread_mutex_unlock(&rec->lock);
+	return (rc);
+}
+
+/* record_close - commit what is queued, close the backend, free */
 void
 record_close(struct record *rec)
 {
 	if (rec == NULL)
 		return;
-	sqlite3_finalize(rec->insert);
-	sqlite3_finalize(rec->purge);
-	sqlite3_finalize(rec->sender_of);
-	sqlite3_finalize(rec->purge_claim);
-	sqlite3_finalize(rec->claim_get);
-	sqlite3_finalize(rec->claim_put);
-	sqlite3_close(rec->db);
+	pthread_mutex_lock(&rec->lock);
+	rec->stopping = 1;
+	pthread_cond_broadcast(&rec->kick);
+	pthread_mutex_unlock(&rec->lock);
+	if (rec->flusher_on)
+		pthread_join(rec->flusher, NULL);
+	pthread_mutex_lock(&rec->lock);
+	while (rec->committing)
+		pthread_cond_wait(&rec->done, &rec->lock);
+	if (!g_queue_is_empty(&rec->queue) || g_hash_table_size(rec->tallies))
+		leader_commit(rec);
+	while (!g_queue_is_empty(&rec->queue))	/* beyond one batch */
+		leader_commit(rec);
+	pthread_mutex_unlock(&rec->lock);
+	rec->ops->close(rec->be);
+	g_hash_table_destroy(rec->tallies);
 	pthread_mutex_destroy(&rec->lock);
-	free(rec);
-}
-
-/* record_db - the connection, for read-only queries of htgate-report */
-void   *
-record_db(struct record *rec)
-{
-	return (rec->db);
-}
-
-/* bind_text - bind a string or NULL */
-static int
-bind_text(sqlite3_stmt *st, int col, const char *s)
-{
-	return (s ? sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT)
-		: sqlite3_bind_null(st, col));
-}
-
-/* record_write - insert one decision (its own transaction) */
-int
-record_write(struct record *rec, const struct record_entry *e,
-	     char *err, size_t errlen)
-{
-	const char *text[] = {e->host, e->queue_id, e->stage, e->action,
-		e->rules, e->sender, e->sasl_user, e->recipient, e->stream,
-		e->environment, e->message_id, e->envid};
-	sqlite3_stmt *st = rec->insert;
-	int	rc = SQLITE_OK, col;
-	size_t	i;
-
-	pthread_mutex_lock(&rec->lock);
-	rc = sqlite3_bind_int64(st, 1, e->time ? e->time : (long long) time(NULL));
-	for (i = 0, col = 2; i < sizeof(text) / sizeof(text[0]); i++, col++)
-		if (rc == SQLITE_OK)
-			rc = bind_text(st, col, text[i]);
-	if (rc == SQLITE_OK)
-		rc = e->size >= 0 ? sqlite3_bind_int64(st, col, e->size)
-			: sqlite3_bind_null(st, col);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, ++col, e->body_sha256);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, ++col, e->reply);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, ++col, e->daemon ? e->daemon : "");
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-	if (rc != SQLITE_OK)
-		record_seterr(err, errlen, "record write", rec->db);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	pthread_mutex_unlock(&rec->lock);
-	return (rc == SQLITE_OK ? 0 : -1);
-}
-
-/* record_sender_of - sender of the delivered message with this ID */
-int
-record_sender_of(struct record *rec, const char *id, char *sender,
-		 size_t senderlen)
-{
-	const unsigned char *v;
-	int	rc, found = 0;
-
-	if (id == NULL || *id == 0)
-		return (0);
-	pthread_mutex_lock(&rec->lock);
-	sqlite3_bind_text(rec->sender_of, 1, id, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(rec->sender_of);
-	if (rc == SQLITE_ROW && (v = sqlite3_column_text(rec->sender_of, 0)) != NULL
-	    && (size_t) snprintf(sender, senderlen, "%s", (const char *) v) < senderlen)
-		found = 1;
-	sqlite3_reset(rec->sender_of);
-	sqlite3_clear_bindings(rec->sender_of);
-	pthread_mutex_unlock(&rec->lock);
-	return (rc == SQLITE_ROW ? found : rc == SQLITE_DONE ? 0 : -1);
-}
-
-/* record_purge - delete rows and claims older than the age; count or -1 */
-long
-record_purge(struct record *rec, long older_than_seconds, char *err,
-	     size_t errlen)
-{
-	long long cutoff = (long long) time(NULL) - older_than_seconds;
-	long	n = -1;
-
-	pthread_mutex_lock(&rec->lock);
-	sqlite3_bind_int64(rec->purge, 1, cutoff);
-	sqlite3_bind_int64(rec->purge_claim, 1, cutoff);
-	if (sqlite3_step(rec->purge) == SQLITE_DONE) {
-		n = (long) sqlite3_changes(rec->db);
-		if (sqlite3_step(rec->purge_claim) != SQLITE_DONE)
-			n = -1;
-	}
-	if (n < 0)
-		record_seterr(err, errlen, "record purge", rec->db);
-	sqlite3_reset(rec->purge);
-	sqlite3_reset(rec->purge_claim);
-	pthread_mutex_unlock(&rec->lock);
-	return (n);
-}
-
-/*
- * claim_holder - the holder of a live claim of kind/id into buf; 1 found,
- * 0 none (or expired), -1 database error.  Caller holds rec->lock.
- */
-static int
-claim_holder(struct record *rec, const char *kind, const char *id,
-	     long long since, char *buf, size_t buflen)
-{
-	sqlite3_stmt *st = rec->claim_get;
-	const unsigned char *v;
-	int	rc;
-
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, since);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && buf != NULL) {
-		v = sqlite3_column_text(st, 0);
-		g_strlcpy(buf, v ? (const char *) v : "", buflen);
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
-}
-
-/* claim_put - insert or take over one claim.  Caller holds rec->lock. */
-static int
-claim_put(struct record *rec, const char *kind, const char *id,
-	  const struct record_claim *c, long long now)
-{
-	sqlite3_stmt *st = rec->claim_put;
-	int	rc;
-
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_text(st, 4, c->holder, -1, SQLITE_TRANSIENT);
-	bind_text(st, 5, c->queue_id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	pthread_mutex_destroy(&rec->dblock);
+	pthread_cond_destroy(&rec->done);
+	pthread_cond_destroy(&rec->kick);
+	g_free(rec);
 }
 
 /* claim_ids - the (kind, id) pairs of a claim that are set */
@@ -376,6 +538,30 @@ claim_ids(const struct record_claim *c, const char *kinds[2],
 	return (n);
 }
 
+/* refusal_tallies - count the identifiers refused as used */
+static void
+refusal_tallies(struct record *rec, int dup, const char *stage)
+{
+	char	labels[RECORD_LABELS_MAX];
+
+	if (dup <= 0)
+		return;
+	if (dup & RECORD_DUP_MSGID) {
+		labels[0] = 0;
+		record_label(labels, sizeof(labels), "kind", "msgid");
+		record_label(labels, sizeof(labels), "stage", stage);
+		record_tally_add(rec, "htgate_uniqueness_refusals_total",
+				 labels, 1);
+	}
+	if (dup & RECORD_DUP_ENVID) {
+		labels[0] = 0;
+		record_label(labels, sizeof(labels), "kind", "envid");
+		record_label(labels, sizeof(labels), "stage", stage);
+		record_tally_add(rec, "htgate_uniqueness_refusals_total",
+				 labels, 1);
+	}
+}
+
 /* record_claimed - which identifiers someone claimed within the window */
 int
 record_claimed(struct record *rec, const struct record_claim *c)
@@ -384,14 +570,15 @@ record_claimed(struct record *rec, const struct record_claim *c)
 	int	bits[2], n = claim_ids(c, kinds, ids, bits), i, r, dup = 0;
 	long long since = (long long) time(NULL) - c->window;
 
-	pthread_mutex_lock(&rec->lock);
+	pthread_mutex_lock(&rec->dblock);
 	for (i = 0; i < n && dup >= 0; i++) {
-		if ((r = claim_holder(rec, kinds[i], ids[i], since, NULL, 0)) < 0)
+		if ((r = rec->ops->claimed(rec->be, kinds[i], ids[i], since)) < 0)
 			dup = -1;
 		else if (r == 1)
 			dup |= bits[i];
 	}
-	pthread_mutex_unlock(&rec->lock);
+	pthread_mutex_unlock(&rec->dblock);
+	refusal_tallies(rec, dup, "ingress");
 	return (dup);
 }
 
@@ -401,41 +588,340 @@ record_claim(struct record *rec, const struct record_claim *c, char *err,
 	     size_t errlen)
 {
 	const char *kinds[2], *ids[2];
-	int	bits[2], n = claim_ids(c, kinds, ids, bits), i, r, dup = 0;
-	long long now = (long long) time(NULL);
-	char	holder[RECORD_HOLDER_MAX];
+	int	bits[2], n = claim_ids(c, kinds, ids, bits), dup;
 
 	if (n == 0)
 		return (0);
-	pthread_mutex_lock(&rec->lock);
-	/* IMMEDIATE: the write lock first, so check and insert are one step
-	 * for every thread and process sharing the file. */
-	if (sqlite3_exec(rec->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		record_seterr(err, errlen, "record claim", rec->db);
-		pthread_mutex_unlock(&rec->lock);
+	pthread_mutex_lock(&rec->dblock);
+	dup = rec->ops->claim(rec->be, kinds, ids, bits, n, c,
+			      (long long) time(NULL), err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	refusal_tallies(rec, dup, "egress");
+	return (dup);
+}
+
+/* record_sender_of - sender of the delivered message with this ID */
+int
+record_sender_of(struct record *rec, const char *id, char *sender,
+		 size_t senderlen)
+{
+	int	rc;
+
+	if (id == NULL || *id == 0)
+		return (0);
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->sender_of(rec->be, id, sender, senderlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/*
+ * record_purge_ex - delete old rows in batches; count, longest batch.
+ * batch 0: adaptive, from RECORD_PURGE_BATCH / 8 rows, halved after a
+ * batch longer than RECORD_PURGE_MS, doubled (up to RECORD_PURGE_BATCH)
+ * after one shorter than a third of it: a writer waits one batch at most.
+ */
+long
+record_purge_ex(struct record *rec, long older_than_seconds, int batch,
+		double *longest_ms, char *err, size_t errlen)
+{
+	long long cutoff = (long long) time(NULL) - older_than_seconds;
+	struct timespec pause = {0, RECORD_PURGE_PAUSE_NS};
+	static const char *const tables[] = {"decision", "claim", "rate_event"};
+	int	adaptive = batch < 1, size = adaptive ? RECORD_PURGE_BATCH / 8 : batch;
+	long	total = 0, n;
+	gint64	t0, dt;
+	size_t	t;
+
+	if (longest_ms)
+		*longest_ms = 0;
+	for (t = 0; t < G_N_ELEMENTS(tables); t++) {
+		for (;;) {
+			t0 = g_get_monotonic_time();
+			pthread_mutex_lock(&rec->dblock);
+			n = rec->ops->purge(rec->be, tables[t], cutoff, size, err,
+					    errlen);
+			pthread_mutex_unlock(&rec->dblock);
+			dt = g_get_monotonic_time() - t0;
+			if (longest_ms && (double) dt / 1000.0 > *longest_ms)
+				*longest_ms = (double) dt / 1000.0;
+			if (n < 0)
+				return (-1);
+			if (t == 0)
+				total += n;
+			if (n < size)
+				break;
+			if (adaptive && dt > RECORD_PURGE_MS * 1000 && size > 16)
+				size /= 2;
+			else if (adaptive && dt < RECORD_PURGE_MS * 1000 / 3
+				 && size < RECORD_PURGE_BATCH)
+				size *= 2;
+			nanosleep(&pause, NULL);	/* let the writers in */
+		}
+	}
+	return (total);
+}
+
+/* record_purge - delete rows older than the age; count or -1 */
+long
+record_purge(struct record *rec, long older_than_seconds, char *err,
+	     size_t errlen)
+{
+	return (record_purge_ex(rec, older_than_seconds, 0, NULL, err,
+				errlen));
+}
+
+/* Summary post-processing: the caller's callback and the kind of key. */
+struct summary_ctx {
+	record_count_fn fn;
+	void   *arg;
+	int	by_rule;
+	int	by_day;
+};
+
+/* summary_row - one group of the backend to the caller's keys */
+static void
+summary_row(void *arg, const char *key, const char *action, long long n)
+{
+	struct summary_ctx *sc = arg;
+	char	day[16];
+	gchar **words, **w, **q;
+
+	if (action == NULL)
+		action = "";
+	if (sc->by_day) {
+		time_t	t = (time_t) (g_ascii_strtoll(key ? key : "0", NULL, 10)
+				      * 86400);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		sc->fn(sc->arg, day, action, n);
+		return;
+	}
+	if (!sc->by_rule) {
+		sc->fn(sc->arg, key && *key ? key : "-", action, n);
+		return;
+	}
+	words = g_strsplit_set(key ? key : "", " ,", -1);
+	for (w = words; *w; w++) {
+		char   *own;
+
+		if (**w == 0)
+			continue;
+		for (q = words; q < w && strcmp(*q, *w) != 0; q++)
+			;
+		if (q != w)		/* counted once per decision */
+			continue;
+		if ((own = strchr(*w, ':')) != NULL)
+			*own++ = 0;
+		sc->fn(sc->arg, *w, own ? own : action, n);
+	}
+	g_strfreev(words);
+}
+
+/* record_summary - decisions per key and action since a time */
+int
+record_summary(struct record *rec, const char *by, long long since,
+	       record_count_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct summary_ctx sc = {fn, arg, strcmp(by, "rule") == 0,
+		strcmp(by, "day") == 0};
+	const char *col;
+	int	rc;
+
+	if (sc.by_rule)
+		col = "rules";
+	else if (sc.by_day || strcmp(by, "sender") == 0
+		 || strcmp(by, "stream") == 0 || strcmp(by, "environment") == 0)
+		col = by;
+	else {
+		seterr(err, errlen, "unknown summary key %s", by);
 		return (-1);
 	}
-	for (i = 0; i < n && dup >= 0; i++) {
-		r = claim_holder(rec, kinds[i], ids[i], now - c->window, holder,
-				 sizeof(holder));
-		if (r < 0)
-			dup = -1;
-		else if (r == 1 && strcmp(holder, c->holder) != 0)
-			dup |= bits[i];
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->summary(rec->be, col, since, summary_row, &sc, err,
+			       errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/* record_show - every decision of one message, oldest first */
+int
+record_show(struct record *rec, const char *id, record_show_fn fn, void *arg,
+	    char *err, size_t errlen)
+{
+	int	rc;
+
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->show(rec->be, id, fn, arg, err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/* record_entry_text - the text columns in RECORD_COLUMNS order */
+void
+record_entry_text(const struct record_entry *e, const char *out[15])
+{
+	out[0] = e->host, out[1] = e->queue_id, out[2] = e->stage;
+	out[3] = e->action, out[4] = e->rules, out[5] = e->sender;
+	out[6] = e->sasl_user, out[7] = e->recipient, out[8] = e->stream;
+	out[9] = e->environment, out[10] = e->message_id, out[11] = e->envid;
+	out[12] = e->body_sha256, out[13] = e->reply, out[14] = e->daemon;
+}
+
+/* record_entry_fields - a row's fields as (name, value), schema order */
+void
+record_entry_fields(const struct record_entry *e, record_field_fn fn,
+		    void *arg)
+{
+	static const char *const names[] = {"host", "queue_id", "stage",
+		"action", "rules", "sender", "sasl_user", "recipient",
+		"stream", "environment", "message_id", "envid"};
+	const char *text[15];
+	char	size[32];
+	size_t	i;
+
+	record_entry_text(e, text);
+	for (i = 0; i < G_N_ELEMENTS(names); i++)
+		if (text[i] && *text[i])
+			fn(arg, names[i], text[i]);
+	if (e->size >= 0) {
+		snprintf(size, sizeof(size), "%lld", e->size);
+		fn(arg, "size", size);
 	}
-	for (i = 0; i < n && dup == 0; i++)
-		if (claim_put(rec, kinds[i], ids[i], c, now) < 0)
-			dup = -1;
-	if (dup < 0)
-		record_seterr(err, errlen, "record claim", rec->db);
-	if (sqlite3_exec(rec->db, dup == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL,
-			 NULL) != SQLITE_OK && dup == 0) {
-		record_seterr(err, errlen, "record claim commit", rec->db);
-		sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
-		dup = -1;
-	}
-	pthread_mutex_unlock(&rec->lock);
-	return (dup);
+	if (e->body_sha256 && *e->body_sha256)
+		fn(arg, "body_sha256", e->body_sha256);
+	if (e->reply && *e->reply)
+		fn(arg, "reply", e->reply);
+	if (e->daemon && *e->daemon)
+		fn(arg, "daemon", e->daemon);
+}
+
+/* record_info - backend, version, rows, size */
+int
+record_info(struct record *rec, struct record_info *info, char *err,
+	    size_t errlen)
+{
+	int	rc;
+
+	memset(info, 0, sizeof(*info));
+	info->wal_bytes = info->free_bytes = -1;
+	g_strlcpy(info->backend, rec->ops->name, sizeof(info->backend));
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->info(rec->be, info, err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/* record_tallies - every counter and gauge, sorted */
+int
+record_tallies(struct record *rec, record_tally_fn fn, void *arg, char *err,
+	       size_t errlen)
+{
+	int	rc;
+
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->tallies(rec->be, fn, arg, err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/* record_tally_set - set a gauge now */
+int
+record_tally_set(struct record *rec, const char *name, const char *labels,
+		 long long value, char *err, size_t errlen)
+{
+	int	rc;
+
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->tally_set(rec->be, name, labels ? labels : "", value,
+				 err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/* record_rate_take - one step of a shared sliding window */
+int
+record_rate_take(struct record *rec, const char *key, int limit,
+		 long long window_ms, int count_over, char *err, size_t errlen)
+{
+	long long now_ms = g_get_real_time() / 1000;
+	int	rc;
+
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->rate_take(rec->be, key, limit, now_ms, window_ms,
+				 count_over, err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/* record_fetch_claim - claim one answer for this htgate-fetch */
+int
+record_fetch_claim(struct record *rec, const char *account, const char *uidl,
+		   char *err, size_t errlen)
+{
+	int	rc;
+
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->fetch_claim(rec->be, account, uidl,
+				   (long long) time(NULL), err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/* record_fetch_done - the claimed answer handed over, or released */
+int
+record_fetch_done(struct record *rec, int delivered, char *err, size_t errlen)
+{
+	int	rc;
+
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->fetch_done(rec->be, delivered, (long long) time(NULL),
+				  err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/* record_fetch_retain - forget answers the server no longer lists */
+int
+record_fetch_retain(struct record *rec, const char *account,
+		    const char *const *uidls, size_t n, long keep_seconds,
+		    char *err, size_t errlen)
+{
+	int	rc;
+
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->fetch_retain(rec->be, account, uidls, n,
+				    (long long) time(NULL) - keep_seconds,
+				    err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/* record_explain - the query plan of one lookup */
+int
+record_explain(struct record *rec, const char *query, char *plan,
+	       size_t planlen, char *err, size_t errlen)
+{
+	int	rc;
+
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->explain(rec->be, query, plan, planlen, err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
+}
+
+/* record_sql - one statement (tests) */
+int
+record_sql(struct record *rec, const char *sql, char *err, size_t errlen)
+{
+	int	rc;
+
+	pthread_mutex_lock(&rec->dblock);
+	rc = rec->ops->sql(rec->be, sql, err, errlen);
+	pthread_mutex_unlock(&rec->dblock);
+	return (rc);
 }
 
 /* record_hash_init - start a body SHA-256 */

@@ -3,8 +3,8 @@
  *	recorder - engine decisions into the compliance record
  * DESCRIPTION
  *	See recorder.h.  The row is built from the engine's accessors and
- *	the adapter's note, then handed to record_write() (one short
- *	transaction, WAL, synchronous=NORMAL).  The action of a passed
+ *	the adapter's note, then handed to record_write() (group commit:
+ *	on disk when it returns) or record_write_async().  The action of a passed
  *	message is the strongest of its findings: fix over warn over
  *	accept.
  * OWNERSHIP
@@ -99,6 +99,20 @@ recorder_sender_of(const struct htg_cfg *cfg, const char *id, char *sender,
 	if ((rc = record_sender_of(rec, id, sender, senderlen)) < 0)
 		snprintf(err, errlen, "record lookup failed");
 	return (rc);
+}
+
+/* recorder_rate_take - one step of an ENV-RATE window in the record */
+int
+recorder_rate_take(const struct htg_cfg *cfg, const char *key, int limit,
+		   long long window_ms, int count_over, char *err,
+		   size_t errlen)
+{
+	struct record *rec;
+
+	if ((rec = recorder_get(cfg, err, errlen)) == NULL)
+		return (-1);
+	return (record_rate_take(rec, key, limit, window_ms, count_over, err,
+				 errlen));
 }
 
 /* recorder_shutdown - close every handle */
@@ -257,6 +271,8 @@ recorder_write(const struct htg_msg *msg, const struct recorder_note *note,
 	e.reply = note->reply_text ? nonempty(note->reply_text) :
 		nonempty(reply);
 	e.daemon = note->daemon;
+	if (note->async)
+		return (record_write_async(rec, &e, err, errlen));
 	return (record_write(rec, &e, err, errlen));
 }
 

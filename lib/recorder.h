@@ -15,15 +15,18 @@
  *		size_t errlen);
  *	int	recorder_sender_of(const struct htg_cfg *cfg, const char *id,
  *		char *sender, size_t senderlen, char *err, size_t errlen);
+ *	int	recorder_rate_take(const struct htg_cfg *cfg, const char *key,
+ *		int limit, long long window_ms, int count_over, char *err,
+ *		size_t errlen);
  *	void	recorder_shutdown(void);
  * DESCRIPTION
- *	The glue between the rule engine (engine.h) and the SQLite store
- *	(record.h), shared by htgate-milter and htgate-policyd so both
- *	write the same row for the same decision.
+ *	The glue between the rule engine (engine.h) and the record
+ *	(record.h: SQLite or PostgreSQL), shared by htgate-milter and
+ *	htgate-policyd so both write the same row for the same decision.
  *
  *	recorder_enabled() says whether [record] enabled = yes.
- *	recorder_path() gives the database file: [record] database, or
- *	state_dir/record.db when that is empty.
+ *	recorder_path() gives the database: [record] database (a file or a
+ *	postgresql:// URL), or state_dir/record.db when that is empty.
  *
  *	recorder_write() writes one row for a decision about msg: time,
  *	host name, queue ID, stage, action (reject, tempfail, or for a
@@ -31,7 +34,10 @@
  *	of every finding, sender, SASL login name (never a password),
  *	recipient, stream, environment, Message-ID (the one htgate added if
  *	it fixed a missing one), ENVID, size, the body's SHA-256 and the
- *	reply text, all taken from msg and note.
+ *	reply text, all taken from msg and note.  It returns when the row
+ *	is on disk (record_write(): group commit), or, with note->async,
+ *	at once (record_write_async(): committed within RECORD_ASYNC_MS;
+ *	htgate-policyd's refusals, which no 250 depends on).
  *
  *	recorder_unique() is the end-of-message uniqueness check of
  *	HDR-MSGID and ENV-ENVID against the record's claims (record.h).
@@ -58,7 +64,9 @@
  *	off), so a daemon can say at once that HTG mail will be deferred.
  *	recorder_sender_of() is record_sender_of() on cfg's record (0 when
  *	[record] is off): who sent the message HTG is answering.
- *	recorder_shutdown() closes them all.
+ *	recorder_rate_take() is record_rate_take() on cfg's record (the
+ *	ENV-RATE windows of lib/rate.c).
+ *	recorder_shutdown() closes them all (committing what is queued).
  * ERRORS
  *	recorder_write() returns -1 with a reason in err (no secret can be
  *	in it: the row holds none); recorder_path() -1 when the path does
@@ -93,6 +101,7 @@ struct recorder_note {
 	long long size;			/* -1: the engine's count (from HEADER) */
 	const struct htg_reply *reply;	/* what the client was told, or NULL */
 	const char *reply_text;		/* the same as one string (policyd) */
+	int	async;			/* don't wait for the commit */
 };
 
 int	recorder_enabled(const struct htg_cfg *cfg);
@@ -104,6 +113,9 @@ enum htg_verdict recorder_unique(struct htg_msg *msg, const char *holder,
 int	recorder_check(const struct htg_cfg *cfg, char *err, size_t errlen);
 int	recorder_sender_of(const struct htg_cfg *cfg, const char *id,
 	char *sender, size_t senderlen, char *err, size_t errlen);
+int	recorder_rate_take(const struct htg_cfg *cfg, const char *key,
+	int limit, long long window_ms, int count_over, char *err,
+	size_t errlen);
 void	recorder_shutdown(void);
 
 /* recorder_reply_text - reply lines as "550-5.6.0 text\n550 5.6.0 text" */

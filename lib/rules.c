@@ -10,6 +10,10 @@
  *	bound on peer input was exceeded) and INTERNAL (htgate itself
  *	failed: always a temporary failure).  doc/rules.md is the human
  *	version of this table; tests/doc/check-rules-doc.sh keeps them in step.
+ *	MIME-SINGLE, MIME-TYPE, MIME-CHARSET, MIME-CTE and MIME-7BIT are
+ *	fixable since issue 11 (repairs, engine_repair.c and repair.c); their
+ *	default stays reject, as HTG refuses such messages.  The hint table
+ *	holds the sentence a reply adds for a mail-client user (rules.h).
  * OWNERSHIP
  *	Static, read-only.
  */
@@ -111,23 +115,23 @@ static const struct htg_rule rule_table[RULE_COUNT] = {
 		"The message needs one valid Date: header (%s).",
 		"Het bericht moet 1 geldige Date:-header hebben (%s)."},
 	[RULE_MIME_SINGLE] = {RULE_MIME_SINGLE, "MIME-SINGLE", HTG_STAGE_HEADER,
-		HTG_ACT_REJECT, 0, "550", "5.6.1", MSA5B ", SW DSN",
-		"Exactly one body part: not multipart, not empty.",
+		HTG_ACT_REJECT, 1, "550", "5.6.1", MSA5B ", SW DSN",
+		"Exactly one body part: not multipart, not empty; fix: a mail client's one attachment beside a short text becomes the body.",
 		"A message to HTG must have exactly one body part (%s); send the file itself as the message body, not as an attachment beside a text.",
 		"Een bericht aan HTG moet precies 1 body part hebben (%s); verstuur het bestand zelf als berichtinhoud, niet als bijlage naast een tekst."},
 	[RULE_MIME_TYPE] = {RULE_MIME_TYPE, "MIME-TYPE", HTG_STAGE_HEADER,
-		HTG_ACT_REJECT, 0, "550", "5.6.1", MSA5B ", SW",
-		"Content-Type one of text/plain, application/edifact, xml, pdf, zip, octet-stream; Single Window: text/plain, edifact, xml.",
+		HTG_ACT_REJECT, 1, "550", "5.6.1", MSA5B ", SW",
+		"Content-Type one of text/plain, application/edifact, xml, pdf, zip, octet-stream; Single Window: text/plain, edifact, xml; fix: text/xml becomes application/xml.",
 		"Content-Type not allowed by HTG (%s); use text/plain, application/edifact, application/xml, application/pdf, application/zip or application/octet-stream.",
 		"Content-Type niet toegestaan door HTG (%s); gebruik text/plain, application/edifact, application/xml, application/pdf, application/zip of application/octet-stream."},
 	[RULE_MIME_CHARSET] = {RULE_MIME_CHARSET, "MIME-CHARSET", HTG_STAGE_HEADER,
-		HTG_ACT_REJECT, 0, "550", "5.6.0", MSA5B,
-		"No Windows code pages (CPxxxx, windows-125x); us-ascii, UTF-8, ISO-8859-1/15 are safe.",
+		HTG_ACT_REJECT, 1, "550", "5.6.0", MSA5B,
+		"No Windows code pages (CPxxxx, windows-125x); us-ascii, UTF-8, ISO-8859-1/15 are safe; fix: windows-125x relabelled where the bytes mean the same.",
 		"Character set not allowed by HTG (%s); use UTF-8, ISO-8859-1, ISO-8859-15 or us-ascii.",
 		"Tekenset niet toegestaan door HTG (%s); gebruik UTF-8, ISO-8859-1, ISO-8859-15 of us-ascii."},
 	[RULE_MIME_CTE] = {RULE_MIME_CTE, "MIME-CTE", HTG_STAGE_HEADER,
-		HTG_ACT_REJECT, 0, "550", "5.6.0", MSA5B ", SW DSN",
-		"Content-Transfer-Encoding base64, quoted-printable or 7bit (missing means 7bit).",
+		HTG_ACT_REJECT, 1, "550", "5.6.0", MSA5B ", SW DSN",
+		"Content-Transfer-Encoding base64, quoted-printable or 7bit (missing means 7bit); fix: 8bit and binary re-encoded as base64.",
 		"Content-Transfer-Encoding not allowed by HTG (%s); use base64 (preferred) or quoted-printable.",
 		"Content-Transfer-Encoding niet toegestaan door HTG (%s); gebruik base64 (voorkeur) of quoted-printable."},
 	[RULE_MIME_B64] = {RULE_MIME_B64, "MIME-B64", HTG_STAGE_BODY,
@@ -141,8 +145,8 @@ static const struct htg_rule rule_table[RULE_COUNT] = {
 		"The body is not valid quoted-printable (%s).",
 		"De berichtinhoud is geen geldige quoted-printable (%s)."},
 	[RULE_MIME_7BIT] = {RULE_MIME_7BIT, "MIME-7BIT", HTG_STAGE_BODY,
-		HTG_ACT_REJECT, 0, "550", "5.6.0", MSA5B ", SW DSN",
-		"A 7bit body has no byte above 127, no NUL, lines of at most 998 octets.",
+		HTG_ACT_REJECT, 1, "550", "5.6.0", MSA5B ", SW DSN",
+		"A 7bit body has no byte above 127, no NUL, lines of at most 998 octets; fix: under a declared 8-bit charset re-encoded as base64.",
 		"The body is not valid 7bit data (%s); send it base64-encoded.",
 		"De berichtinhoud is geen geldige 7bit-data (%s); verstuur het base64-gecodeerd."},
 	[RULE_MIME_DISPOSITION] = {RULE_MIME_DISPOSITION, "MIME-DISPOSITION", HTG_STAGE_HEADER,
@@ -166,6 +170,52 @@ static const struct htg_rule rule_table[RULE_COUNT] = {
 		"The message could not be checked (%s); it will be retried later.",
 		"Het bericht kon niet worden gecontroleerd (%s); het wordt later opnieuw geprobeerd."},
 };
+
+/*
+ * The hints: one sentence each, what to do in a mail client (Outlook,
+ * Thunderbird, Apple Mail), in English and Dutch.  US-ASCII only.
+ */
+static const char *const hint_table[HTG_HINT_COUNT][2] = {
+	[HTG_HINT_PLAIN_TEXT] = {
+		"In your mail client, switch this message to plain text (not HTML) and send it again.",
+		"Zet dit bericht in uw mailprogramma op platte tekst (geen HTML) en verstuur het opnieuw."},
+	[HTG_HINT_ONE_FILE] = {
+		"Attach exactly one file and send every other file in a message of its own.",
+		"Voeg precies 1 bestand toe en stuur elk ander bestand in een eigen bericht."},
+	[HTG_HINT_SHORT_TEXT] = {
+		"Keep the message text to a short greeting or leave it empty, and put everything else in the attached file.",
+		"Houd de berichttekst bij een korte groet of laat hem leeg, en zet al het andere in het bijgevoegde bestand."},
+	[HTG_HINT_ATTACH] = {
+		"Attach the one file meant for HTG to the message and send it again.",
+		"Voeg het ene bestand voor HTG als bijlage toe en verstuur het bericht opnieuw."},
+	[HTG_HINT_TNEF] = {
+		"In Outlook, send this message as HTML or plain text, not as Rich Text (Format Text > HTML; for all messages: File > Options > Mail > Compose messages in HTML).",
+		"Verstuur dit bericht in Outlook als HTML of platte tekst, niet als Rich Text (Tekst opmaken > HTML; voor alle berichten: Bestand > Opties > E-mail > Berichten opstellen in HTML)."},
+	[HTG_HINT_NO_CC] = {
+		"In your mail client, empty the Cc and Bcc fields and send the message to the HTG address alone.",
+		"Maak in uw mailprogramma de velden CC en BCC leeg en stuur het bericht alleen aan het HTG-adres."},
+	[HTG_HINT_UTF8] = {
+		"In your mail client, set the encoding of outgoing messages to Unicode (UTF-8) (Outlook: File > Options > Advanced > International options).",
+		"Stel in uw mailprogramma de codering van uitgaande berichten in op Unicode (UTF-8) (Outlook: Bestand > Opties > Geavanceerd > Internationale opties)."},
+	[HTG_HINT_NO_SIGN] = {
+		"In your mail client, send this message without signing or encrypting it.",
+		"Verstuur dit bericht in uw mailprogramma zonder het te ondertekenen of te versleutelen."},
+	[HTG_HINT_FILE_TYPE] = {
+		"Attach the declaration file itself (EDIFACT, XML, PDF, ZIP or plain text), not a document, image or forwarded mail.",
+		"Voeg het aangiftebestand zelf toe (EDIFACT, XML, PDF, ZIP of platte tekst), geen document, afbeelding of doorgestuurde mail."},
+	[HTG_HINT_NO_UNWRAP] = {
+		"A mail client always puts a text beside an attachment, which this relay does not remove: send the file from the system that made it.",
+		"Een mailprogramma zet altijd een tekst naast een bijlage en deze mailserver haalt die niet weg: verstuur het bestand vanuit het systeem dat het maakte."},
+};
+
+/* hint_text - the hint sentence in a language (0 en, 1 nl); NULL: none */
+const char *
+hint_text(enum htg_hint hint, int lang)
+{
+	if ((unsigned) hint >= HTG_HINT_COUNT || lang < 0 || lang > 1)
+		return (NULL);
+	return (hint_table[hint][lang]);
+}
 
 /* rule_get - row of one rule */
 const struct htg_rule *

@@ -8,6 +8,7 @@
  *	const struct htg_rule *rule_by_name(const char *name);
  *	const char *action_name(enum htg_action action);
  *	int	action_parse(const char *name, enum htg_action *out);
+ *	const char *hint_text(enum htg_hint hint, int lang);
  * DESCRIPTION
  *	Rules are data: one row per rule, with the stable ID of
  *	shared/htg-rules.md, the SMTP stage that can first decide it, its
@@ -19,6 +20,15 @@
  *	the finding sink (engine_finding.c).  The text here is what the
  *	sender reads.  A row's text is a printf format with exactly one %s:
  *	the detail of the finding.
+ *
+ *	Hints: a refusal that a person with an ordinary mail client can
+ *	cause (multipart, HTML only, two attachments, Outlook's winmail.dat,
+ *	a Cc, a Windows code page) carries a hint, one sentence that says
+ *	what to do in the mail client.  hint_text() gives it in English
+ *	(lang 0, HTG_LANG_EN) or Dutch (1, HTG_LANG_NL); NULL for
+ *	HTG_HINT_NONE.  The reply adds it as a line of its own after the
+ *	rule's line in the same language (engine_report.c).  Like the rule
+ *	texts, hints are US-ASCII (SMTP replies).
  * OWNERSHIP
  *	All results point into static read-only tables.
  * THREAD SAFETY
@@ -76,6 +86,22 @@ enum htg_rule_id {
 	RULE_COUNT
 };
 
+/* What a mail-client user can do about a refusal (hint_text()). */
+enum htg_hint {
+	HTG_HINT_NONE = 0,
+	HTG_HINT_PLAIN_TEXT,		/* HTML mail: switch to plain text */
+	HTG_HINT_ONE_FILE,		/* two or more attachments */
+	HTG_HINT_SHORT_TEXT,		/* text beside the file too long */
+	HTG_HINT_ATTACH,		/* a mail without the file */
+	HTG_HINT_TNEF,			/* Outlook Rich Text: winmail.dat */
+	HTG_HINT_NO_CC,			/* Cc or Bcc */
+	HTG_HINT_UTF8,			/* a Windows code page */
+	HTG_HINT_NO_SIGN,		/* signed or encrypted mail */
+	HTG_HINT_FILE_TYPE,		/* a file type HTG does not take */
+	HTG_HINT_NO_UNWRAP,		/* file beside a text, unwrap off */
+	HTG_HINT_COUNT
+};
+
 struct htg_rule {
 	enum htg_rule_id id;
 	const char *name;		/* stable ID, e.g. "MIME-CHARSET" */
@@ -95,5 +121,6 @@ const struct htg_rule *rule_by_name(const char *name);
 const char *action_name(enum htg_action action);
 int	action_parse(const char *name, enum htg_action *out);
 const char *stage_name(enum htg_stage stage);
+const char *hint_text(enum htg_hint hint, int lang);
 
 #endif

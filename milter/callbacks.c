@@ -25,9 +25,30 @@
  *	its messages with HTG_MSG_DEFER_ENVELOPE, so envelope faults refuse
  *	the message at end of message instead.
  *
- *	A message that is not HTG-bound is accepted (SMFIS_ACCEPT) from the
- *	first header on: by then every recipient is known, so a later HTG
- *	recipient (ENV-MIXED) cannot be missed.
+ *	A message that is not HTG-bound is accepted (SMFIS_ACCEPT) at DATA:
+ *	by then every recipient is known, so a later HTG recipient
+ *	(ENV-MIXED) cannot be missed, and Postfix sends none of its headers
+ *	(one round trip per header less than accepting at the first header,
+ *	as before issue 13).
+ *
+ *	The conversation with the MTA (issue 13, bench/README): htgate asks
+ *	for no reply (SMFIP_NR_*) at every step where it never answers
+ *	early, so Postfix sends those steps in the same write as the next
+ *	one that gets a reply: connect and MAIL travel with the first RCPT,
+ *	every header with the end of headers.  A header verdict is the end
+ *	of headers' reply: each header still goes through the engine as it
+ *	comes; the first refusal stops that (later headers are not judged,
+ *	as when Postfix stopped sending them) and is the reply at end of
+ *	headers.  An internal error where no reply can be given (connect,
+ *	MAIL, a header) is kept and refuses at the next step that has one
+ *	(RCPT, end of headers): nothing passes unchecked.  RCPT (a refused
+ *	recipient is refused at once), DATA (where non-HTG mail leaves),
+ *	end of headers, each body chunk (a broken 20 MB attachment is
+ *	refused before the rest is sent) and end of message keep their
+ *	replies.  The no-reply steps are asked for only when the MTA offers
+ *	them; which were agreed is kept per connection (libmilter runs each
+ *	connection's callbacks in one thread) and a callback answers
+ *	SMFIS_NOREPLY only there.
  *
  *	Egress connections (milter.h, "Roles") judge every message with
  *	HTG_MSG_EGRESS and the route's environment, and at end of message
@@ -62,15 +83,20 @@
 #include "milter.h"
 #include "recorder.h"
 
-/* Modifications the fixes need (Message-ID, ENVID, NOTIFY). */
-#define MLT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_CHGFROM | SMFIF_ADDRCPT_PAR \
-			 | SMFIF_DELRCPT)
+/* Modifications the fixes need (Message-ID, ENVID, NOTIFY, recipient,
+ * Content-Disposition) and the repairs (headers, body: repair_glue.c). */
+#define MLT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM \
+			 | SMFIF_ADDRCPT_PAR | SMFIF_DELRCPT | SMFIF_CHGBODY)
 /* Events htgate has no use for. */
 #define MLT_SKIP_STEPS	(SMFIP_NOHELO | SMFIP_NOUNKNOWN)
+/* Steps at which htgate never answers early: no reply (issue 13). */
+#define MLT_NR_STEPS	(SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR)
 
 static int mlt_force_nonsmtp;		/* -N: every connection is non-SMTP */
 static const char *mlt_force_route;	/* -E ENV: every connection egress */
 static enum mlt_point mlt_fail_at;	/* HTGATE_TEST_FAIL_AT */
+/* The no-reply steps agreed with this connection's MTA (its thread). */
+static _Thread_local unsigned long mlt_nr;
 
 static const char *const mlt_point_names[] = {
 	[MLT_AT_NONE] = "",
@@ -180,17 +206,53 @@ set_queue_id(SMFICTX *ctx, struct mlt_conn *conn)
 		htg_msg_set_queue_id(conn->msg, qid);
 }
 
+/* no_reply - SMFIS_NOREPLY where the MTA agreed to step, else CONTINUE */
+static sfsistat
+no_reply(unsigned long step)
+{
+	return ((mlt_nr & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE);
+}
+
 /*
- * mlfi_data - nothing to judge at DATA, but answer it.  With SMFIP_NODATA
- * Postfix still sends the DATA macros without waiting for a reply and the
- * headers right after: on an inet: socket that write-write-read pattern
- * meets Nagle and the delayed ACK, 40 ms per message (bench/README).
+ * held - the refusal kept by findings of one stage that could not be
+ * answered there (a no-reply step): REJECT, TEMPFAIL or CONTINUE
+ */
+static enum htg_verdict
+held(const struct htg_msg *msg, enum htg_stage stage)
+{
+	const struct htg_finding *f;
+	size_t	i, n = htg_msg_findings(msg, &f);
+	enum htg_verdict v = HTG_CONTINUE;
+
+	for (i = 0; i < n; i++) {
+		if (f[i].stage != stage)
+			continue;
+		if (f[i].action == HTG_ACT_REJECT)
+			return (HTG_REJECT);
+		if (f[i].action == HTG_ACT_TEMPFAIL)
+			v = HTG_TEMPFAIL;
+	}
+	return (v);
+}
+
+/*
+ * mlfi_data - every recipient is known: mail that is not HTG-bound leaves
+ * here (SMFIS_ACCEPT, no header is sent).  DATA is answered in any case:
+ * with SMFIP_NODATA Postfix still sends the DATA macros without waiting
+ * for a reply and the headers right after: on an inet: socket that
+ * write-write-read pattern meets Nagle and the delayed ACK, 40 ms per
+ * message (bench/README).
  */
 static sfsistat
 mlfi_data(SMFICTX *ctx)
 {
-	(void) ctx;
-	return (SMFIS_CONTINUE);
+	struct mlt_conn *conn = msg_conn(ctx);
+
+	if (conn == NULL || htg_msg_is_htg(conn->msg))
+		return (SMFIS_CONTINUE);
+	log_debug("%s: action=accept stage=data not HTG-bound",
+		  htg_msg_queue_id(conn->msg));
+	return (SMFIS_ACCEPT);
 }
 
 /* mlfi_negotiate - ask for the modifications and macros htgate uses */
@@ -204,8 +266,9 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			 "needs for fixes (offered 0x%lx, needed 0x%lx)",
 			 f0, (unsigned long) MLT_ACTIONS);
 	*pf0 = f0 & MLT_ACTIONS;
-	*pf1 = f1 & MLT_SKIP_STEPS;
+	*pf1 = f1 & (MLT_SKIP_STEPS | MLT_NR_STEPS);
 	*pf2 = *pf3 = 0;
+	mlt_nr = *pf1 & MLT_NR_STEPS;
 	if (f0 & SMFIF_SETSYMLIST) {
 		*pf0 |= SMFIF_SETSYMLIST;
 		if (smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen}") != MI_SUCCESS
@@ -217,21 +280,34 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return (SMFIS_CONTINUE);
 }
 
+/*
+ * connect_failed - an internal error at connect: refused now, or (no
+ * reply at connect) at the first RCPT, which finds no connection context
+ */
+static sfsistat
+connect_failed(SMFICTX *ctx, const char *why)
+{
+	if ((mlt_nr & SMFIP_NR_CONN) == 0)
+		return (mlt_reply_internal(ctx, NULL, HTG_STAGE_CONNECT, why));
+	log_err("NOQUEUE: internal error at connect (%s); refused at RCPT",
+		why);
+	return (SMFIS_NOREPLY);
+}
+
 /* mlfi_connect - a new connection context */
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	struct mlt_conn *conn;
 
-	HOOK(ctx, NULL, MLT_AT_CONNECT, HTG_STAGE_CONNECT);
+	if (mlt_test_fail(MLT_AT_CONNECT))
+		return (connect_failed(ctx, "test hook HTGATE_TEST_FAIL_AT"));
 	if ((conn = mlt_conn_new(is_nonsmtp(hostname, hostaddr),
 				 egress_route(ctx))) == NULL)
-		return (mlt_reply_internal(ctx, NULL, HTG_STAGE_CONNECT,
-					   "out of memory"));
+		return (connect_failed(ctx, "out of memory"));
 	if (smfi_setpriv(ctx, conn) != MI_SUCCESS) {
 		mlt_conn_free(conn);
-		return (mlt_reply_internal(ctx, NULL, HTG_STAGE_CONNECT,
-					   "smfi_setpriv failed"));
+		return (connect_failed(ctx, "smfi_setpriv failed"));
 	}
 	if (conn->nonsmtp)
 		log_debug("non-SMTP submission: envelope faults are decided "
@@ -239,29 +315,50 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	if (conn->egress)
 		log_debug("egress connection for environment %s",
 			  conn->route[0] ? conn->route : "(any)");
-	return (SMFIS_CONTINUE);
+	return (no_reply(SMFIP_NR_CONN));
 }
 
-/* mlfi_envfrom - MAIL FROM: a new engine message */
+/*
+ * mlfi_envfrom - MAIL FROM: a new engine message.  Without a reply at
+ * MAIL an internal error is kept: no message (RCPT then finds none), or
+ * an INTERNAL finding of stage MAIL that the first RCPT answers.
+ */
 static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct mlt_conn *conn = smfi_getpriv(ctx);
+	int	nr = (mlt_nr & SMFIP_NR_MAIL) != 0;
 	const char *sasl;
+	enum htg_verdict v;
 
 	if (conn == NULL)
-		return (mlt_reply_internal(ctx, NULL, HTG_STAGE_MAIL,
-					   "no connection context"));
-	if (argv == NULL || argv[0] == NULL || mlt_msg_start(conn, argv) < 0)
-		return (mlt_reply_internal(ctx, conn, HTG_STAGE_MAIL,
-					   "cannot start a message"));
-	HOOK(ctx, conn, MLT_AT_MAIL, HTG_STAGE_MAIL);
+		return (nr ? SMFIS_NOREPLY : mlt_reply_internal(ctx, NULL,
+			HTG_STAGE_MAIL, "no connection context"));
+	if (argv == NULL || argv[0] == NULL || mlt_msg_start(conn, argv) < 0) {
+		if (!nr)
+			return (mlt_reply_internal(ctx, conn, HTG_STAGE_MAIL,
+						   "cannot start a message"));
+		mlt_msg_reset(conn);	/* RCPT: "RCPT without a message" */
+		return (SMFIS_NOREPLY);
+	}
 	if ((sasl = smfi_getsymval(ctx, "{auth_authen}")) != NULL) {
 		htg_msg_set_sasl_user(conn->msg, sasl);
 		g_strlcpy(conn->sasl, sasl, sizeof(conn->sasl));
 	}
-	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_MAIL,
-				  htg_msg_mail(conn->msg, argv[0], argv + 1)));
+	if (mlt_test_fail(MLT_AT_MAIL)) {
+		if (!nr)
+			return (mlt_reply_internal(ctx, conn, HTG_STAGE_MAIL,
+						   "test hook HTGATE_TEST_FAIL_AT"));
+		(void) htg_msg_add_finding(conn->msg, RULE_INTERNAL,
+			HTG_STAGE_MAIL, "test hook HTGATE_TEST_FAIL_AT");
+		return (SMFIS_NOREPLY);
+	}
+	v = htg_msg_mail(conn->msg, argv[0], argv + 1);
+	if (nr && v == HTG_CONTINUE)
+		return (SMFIS_NOREPLY);
+	/* The engine never refuses at MAIL; should it, RCPT answers. */
+	return (nr ? SMFIS_NOREPLY : mlt_reply_verdict(ctx, conn,
+		HTG_STAGE_MAIL, v));
 }
 
 /* mlfi_envrcpt - RCPT TO: a refusal refuses this recipient only */
@@ -276,38 +373,67 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 					   "RCPT without a message"));
 	HOOK(ctx, conn, MLT_AT_RCPT, HTG_STAGE_RCPT);
 	mlt_msg_rcpt_judged(conn, argv[0]);
+	/* An error kept from MAIL (no reply there) refuses every recipient;
+	 * a non-SMTP submission keeps it for end of message. */
+	if (!conn->nonsmtp && (v = held(conn->msg, HTG_STAGE_MAIL)) != HTG_CONTINUE)
+		return (mlt_reply_verdict(ctx, conn, HTG_STAGE_RCPT, v));
 	v = htg_msg_rcpt(conn->msg, argv[0], argv + 1);
 	if (v == HTG_CONTINUE)
 		mlt_msg_note_rcpt(conn, argv[0]);
 	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_RCPT, v));
 }
 
-/* mlfi_header - one header field */
+/*
+ * mlfi_header - one header field.  Without a reply per header (the
+ * usual case) a refusal is kept as the engine's finding and answered at
+ * end of headers; headers after it are not judged.
+ */
 static sfsistat
 mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct mlt_conn *conn = msg_conn(ctx);
+	enum htg_verdict v;
 
-	if (conn == NULL)
-		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
-					   HTG_STAGE_HEADER, "header without a message"));
-	HOOK(ctx, conn, MLT_AT_HEADER, HTG_STAGE_HEADER);
+	if ((mlt_nr & SMFIP_NR_HDR) == 0) {
+		if (conn == NULL)
+			return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
+				HTG_STAGE_HEADER, "header without a message"));
+		HOOK(ctx, conn, MLT_AT_HEADER, HTG_STAGE_HEADER);
+		if (conn->egress)
+			mlt_msg_header(conn, name, value, smfi_getsymval(ctx, "i"));
+		return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER,
+					  htg_msg_header(conn->msg, name, value)));
+	}
+	if (conn == NULL)		/* end of headers refuses */
+		return (SMFIS_NOREPLY);
 	if (conn->egress)
 		mlt_msg_header(conn, name, value, smfi_getsymval(ctx, "i"));
-	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER,
-				  htg_msg_header(conn->msg, name, value)));
+	if (!conn->nonsmtp && held(conn->msg, HTG_STAGE_HEADER) != HTG_CONTINUE)
+		return (SMFIS_NOREPLY);	/* refused already */
+	if (mlt_test_fail(MLT_AT_HEADER)) {
+		(void) htg_msg_add_finding(conn->msg, RULE_INTERNAL,
+			HTG_STAGE_HEADER, "test hook HTGATE_TEST_FAIL_AT");
+		return (SMFIS_NOREPLY);
+	}
+	v = htg_msg_header(conn->msg, name, value);
+	(void) v;			/* kept in the findings */
+	return (SMFIS_NOREPLY);
 }
 
-/* mlfi_eoh - end of headers: the header rules decide */
+/* mlfi_eoh - end of headers: the header rules decide (and every header) */
 static sfsistat
 mlfi_eoh(SMFICTX *ctx)
 {
 	struct mlt_conn *conn = msg_conn(ctx);
+	enum htg_verdict v;
 
 	if (conn == NULL)
 		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
 					   HTG_STAGE_HEADER, "EOH without a message"));
 	set_queue_id(ctx, conn);
+	if ((v = held(conn->msg, HTG_STAGE_HEADER)) != HTG_CONTINUE
+	    && (mlt_nr & SMFIP_NR_HDR) && !conn->nonsmtp)
+		return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER, v));
 	HOOK(ctx, conn, MLT_AT_EOH, HTG_STAGE_HEADER);
 	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER,
 				  htg_msg_eoh(conn->msg)));
@@ -324,6 +450,7 @@ mlfi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 					   HTG_STAGE_BODY, "body without a message"));
 	HOOK(ctx, conn, MLT_AT_BODY, HTG_STAGE_BODY);
 	mlt_msg_body(conn, buf, len);
+	mlt_repair_body(conn, buf, len);	/* kept if it may be repaired */
 	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_BODY,
 				  htg_msg_body(conn->msg, buf, len)));
 }
@@ -340,7 +467,8 @@ log_fix(struct mlt_conn *conn, const char *what, const char *arg1,
 		  log_sanitize(a2, sizeof(a2), arg2));
 }
 
-/* apply_fixes - Message-ID, ENVID, NOTIFY, recipient; NULL or what failed */
+/* apply_fixes - Message-ID, Content-Disposition, ENVID, NOTIFY, recipient;
+ * NULL or what failed */
 static const char *
 apply_fixes(SMFICTX *ctx, struct mlt_conn *conn)
 {
@@ -348,6 +476,8 @@ apply_fixes(SMFICTX *ctx, struct mlt_conn *conn)
 	const char *envid = htg_msg_fix_envid(conn->msg);
 	const char *notify = htg_msg_fix_notify(conn->msg);
 	const char *newrcpt = htg_msg_fix_rcpt(conn->msg), *rcpt = conn->rcpt;
+	int	replace;
+	const char *disp = htg_msg_fix_disposition(conn->msg, &replace);
 	char	args[MLT_PARAM_MAX + HTG_DETAIL_MAX], bracketed[MLT_ADDR_MAX];
 	int	n;
 
@@ -357,6 +487,15 @@ apply_fixes(SMFICTX *ctx, struct mlt_conn *conn)
 		if (smfi_addheader(ctx, "Message-ID", (char *) msgid) != MI_SUCCESS)
 			return ("smfi_addheader(Message-ID) failed");
 		log_fix(conn, "addheader", "Message-ID", msgid);
+	}
+	if (disp != NULL) {
+		if ((replace ? smfi_chgheader(ctx, "Content-Disposition", 1,
+					      (char *) disp)
+		     : smfi_addheader(ctx, "Content-Disposition", (char *) disp))
+		    != MI_SUCCESS)
+			return ("smfi_chgheader/addheader(Content-Disposition) failed");
+		log_fix(conn, replace ? "chgheader" : "addheader",
+			"Content-Disposition", disp);
 	}
 	if (envid != NULL) {
 		n = snprintf(args, sizeof(args), "%s%sENVID=%s", conn->ret,
@@ -402,6 +541,7 @@ mlfi_eom(SMFICTX *ctx)
 	if (conn->egress && conn->holder[0] == 0)
 		return (mlt_reply_internal(ctx, conn, HTG_STAGE_EOM,
 					   "no identity for the message"));
+	mlt_repair_eom(conn);		/* repairs, judged again (repair_glue.c) */
 	v = htg_msg_eom(conn->msg);
 	/* HDR-MSGID, ENV-ENVID: unique; claimed for good at egress */
 	err[0] = 0;
@@ -413,7 +553,8 @@ mlfi_eom(SMFICTX *ctx)
 		log_err("%s: decision record: %s", htg_msg_queue_id(conn->msg),
 			err);
 	if (v == HTG_ACCEPT && htg_msg_is_htg(conn->msg)
-	    && (failed = apply_fixes(ctx, conn)) != NULL)
+	    && ((failed = apply_fixes(ctx, conn)) != NULL
+		|| (failed = mlt_repair_apply(ctx, conn)) != NULL))
 		return (mlt_reply_internal(ctx, conn, HTG_STAGE_EOM, failed));
 	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_EOM, v));
 }

@@ -15,6 +15,12 @@
  *	void	mlt_msg_body_end(struct mlt_conn *conn);
  *	void	mlt_msg_rcpt_judged(struct mlt_conn *conn, const char *rcpt);
  *
+ *	void	mlt_repair_body(struct mlt_conn *conn, const void *buf,
+ *		size_t len);
+ *	void	mlt_repair_eom(struct mlt_conn *conn);
+ *	const char *mlt_repair_apply(SMFICTX *ctx, struct mlt_conn *conn);
+ *	void	mlt_repair_reset(struct mlt_conn *conn);
+ *
  *	sfsistat mlt_reply_verdict(SMFICTX *ctx, struct mlt_conn *conn,
  *		enum htg_stage stage, enum htg_verdict v);
  *	sfsistat mlt_reply_internal(SMFICTX *ctx, struct mlt_conn *conn,
@@ -27,7 +33,9 @@
  * DESCRIPTION
  *	ctx.c owns the two levels of context (connection, message), reply.c
  *	maps engine verdicts to libmilter replies and writes the decision
- *	record (recorder.h), callbacks.c holds the
+ *	record (recorder.h), repair_glue.c keeps the body of a message the
+ *	engine may repair and applies the repair (lib/repair.h) at end of
+ *	message, callbacks.c holds the
  *	xxfi_* callbacks and main.c the process: options, configuration,
  *	signals and smfi_main().
  *
@@ -53,6 +61,9 @@
 #include "cfg.h"
 #include "engine.h"
 #include "record.h"
+
+struct spool;
+struct repair;
 
 #define MLT_ADDR_MAX	1024		/* an envelope address as sent */
 #define MLT_PARAM_MAX	128		/* one ESMTP parameter kept (RET=) */
@@ -92,6 +103,12 @@ struct mlt_conn {
 	struct record_hash holder_hash;	/* egress: envelope and headers */
 	char	holder[RECORD_SHA256_HEX];	/* its hex digest at EOM */
 	int	nheaders;		/* headers seen so far */
+
+	/* A repair (repair_glue.c): from the first body chunk to reset. */
+	struct spool *repair_in;	/* the kept entity: MIME headers, body */
+	int	repair_keep;		/* 1 keeping, -1 not repaired, 0 unknown */
+	int	repair_failed;		/* keeping the body failed */
+	struct repair *repair;		/* the result, from end of message */
 };
 
 struct mlt_conn *mlt_conn_new(int nonsmtp, const char *route);
@@ -104,6 +121,11 @@ void	mlt_msg_header(struct mlt_conn *conn, const char *name,
 void	mlt_msg_body(struct mlt_conn *conn, const void *buf, size_t len);
 void	mlt_msg_body_end(struct mlt_conn *conn);
 void	mlt_msg_rcpt_judged(struct mlt_conn *conn, const char *rcpt);
+
+void	mlt_repair_body(struct mlt_conn *conn, const void *buf, size_t len);
+void	mlt_repair_eom(struct mlt_conn *conn);
+const char *mlt_repair_apply(SMFICTX *ctx, struct mlt_conn *conn);
+void	mlt_repair_reset(struct mlt_conn *conn);
 
 sfsistat mlt_reply_verdict(SMFICTX *ctx, struct mlt_conn *conn,
 	enum htg_stage stage, enum htg_verdict v);

@@ -3,7 +3,6 @@
  *	decide - Postfix policy requests judged by the htgate rule engine
  * SYNOPSIS
  *	#include "policyd.h"
-#include "recorder.h"
  *
  *	void	pol_decide_init(void);
  *	void	pol_decide(struct pol_session *ses, const struct pol_req *req,
@@ -23,7 +22,9 @@
  *	ENV-MIXED, ENV-STREAM, ENV-ONE-SENDER, ENV-AUTH with sender and
  *	sasl_username, ENV-SIZE from MAIL FROM SIZE=).  The first HTG
  *	recipient of a transaction also counts against its account's rate
- *	(ENV-RATE: off, warn = log and DUNNO, defer = DEFER_IF_PERMIT).
+ *	(ENV-RATE, lib/rate.c: [rules] ENV-RATE and the account's rate
+ *	decide; warn = log and DUNNO, tempfail = DEFER_IF_PERMIT, reject =
+ *	the rule's reply).
  *	A recipient the engine refuses is forgotten, as Postfix forgets it.
  *
  *	DATA and END-OF-MESSAGE: recipient_count is checked again (catches
@@ -46,12 +47,15 @@
  *
  *	Decision record: every refusal (reject or defer) is written to the
  *	record (recorder.h) when [record] is enabled, with the action text
- *	Postfix was given as the reply.  A DUNNO is no decision (the
+ *	Postfix was given as the reply, without waiting for the commit
+ *	(record_write_async: the record's thread commits the daemon's rows
+ *	together within RECORD_ASYNC_MS).  A DUNNO is no decision (the
  *	message goes on to the milter, which records the outcome at end
  *	of message), so it gets no row.  A row that cannot be written is
  *	logged; the refusal stands.
  * OWNERSHIP
- *	Transactions and rate windows are owned by this module.
+ *	Transactions are owned by this module; the rate windows by
+ *	lib/rate.c.
  * THREAD SAFETY
  *	Not thread safe: called from the single poll() loop only.
  */
@@ -67,11 +71,11 @@
 #include "engine.h"
 #include "log.h"
 #include "policyd.h"
+#include "rate.h"
 #include "recorder.h"
 
 #define POL_TXN_MAX	4096		/* transactions tracked at once */
 #define POL_TXN_TTL	900		/* s idle; smtpd times out at 300 s */
-#define POL_DEFAULT_ACTION "DEFER_IF_PERMIT 4.3.0 htgate-policyd: malformed policy request"
 
 struct pol_txn {
 	char   *instance;		/* key in pol_txns (NULL: anonymous) */
@@ -80,16 +84,7 @@ struct pol_txn {
 	time_t	last;			/* monotonic seconds */
 };
 
-/* A sliding window: the times of the last `limit` messages (a ring). */
-struct pol_rate {
-	int	limit;
-	int	head;
-	int	count;
-	time_t *when;
-};
-
 static GHashTable *pol_txns;		/* instance -> struct pol_txn */
-static GHashTable *pol_rates;		/* account name -> struct pol_rate */
 
 /* pol_now - monotonic seconds (windows must not jump with the clock) */
 static time_t
@@ -110,23 +105,11 @@ txn_free(gpointer p)
 	g_free(txn);
 }
 
-/* rate_free - release a rate window (GDestroyNotify) */
-static void
-rate_free(gpointer p)
-{
-	struct pol_rate *r = p;
-
-	g_free(r->when);
-	g_free(r);
-}
-
 /* pol_decide_init - empty tables */
 void
 pol_decide_init(void)
 {
 	pol_txns = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, txn_free);
-	pol_rates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					  rate_free);
 }
 
 /* pol_decide_free - drop every transaction and window */
@@ -135,16 +118,8 @@ pol_decide_free(void)
 {
 	if (pol_txns)
 		g_hash_table_destroy(pol_txns);
-	if (pol_rates)
-		g_hash_table_destroy(pol_rates);
-	pol_txns = pol_rates = NULL;
-}
-
-/* pol_decide_txn_count - transactions tracked now (tests, debug) */
-unsigned
-pol_decide_txn_count(void)
-{
-	return (g_hash_table_size(pol_txns));
+	pol_txns = NULL;
+	rate_reset();
 }
 
 /* txn_expired - g_hash_table_foreach_remove predicate */
@@ -210,7 +185,7 @@ txn_new(const char *instance)
 static struct pol_txn *
 txn_open(struct pol_session *ses, const struct pol_req *req, int create)
 {
-	const char *inst = pol_req_get(req, "instance");
+	const char *inst = req->f.instance;
 	struct pol_txn *txn;
 
 	if (inst == NULL || *inst == 0 || strlen(inst) >= POL_INSTANCE_MAX)
@@ -265,89 +240,20 @@ txn_msg(struct pol_txn *txn, const struct pol_req *req, int with_size)
 
 	if (txn->msg == NULL) {
 		txn->msg = htg_msg_new(txn->cfg, HTG_MSG_NO_ESMTP);
-		if ((v = pol_req_get(req, "sasl_username")) != NULL && *v)
+		if ((v = req->f.sasl_username) != NULL && *v)
 			htg_msg_set_sasl_user(txn->msg, v);
-		v = pol_req_get(req, "size");
+		v = req->f.size;
 		if (with_size && v && *v && strspn(v, "0123456789") == strlen(v)
 		    && strcmp(v, "0") != 0 && strlen(v) < 24) {
 			snprintf(sizearg, sizeof(sizearg), "SIZE=%s", v);
 			args[0] = sizearg;
 		}
-		v = pol_req_get(req, "sender");
+		v = req->f.sender;
 		htg_msg_mail(txn->msg, v ? v : "", args);
 	}
-	if ((v = pol_req_get(req, "queue_id")) != NULL && *v)
+	if ((v = req->f.queue_id) != NULL && *v)
 		htg_msg_set_queue_id(txn->msg, v);
 	return (txn->msg);
-}
-
-/* rate_get - the window of an account, (re)sized to its limit */
-static struct pol_rate *
-rate_get(const struct htg_account *acct)
-{
-	struct pol_rate *r = g_hash_table_lookup(pol_rates, acct->name);
-
-	if (r != NULL && r->limit == acct->rate_limit)
-		return (r);
-	r = g_new0(struct pol_rate, 1);
-	r->limit = acct->rate_limit > 0 ? acct->rate_limit : 1;
-	r->when = g_new0(time_t, r->limit);
-	g_hash_table_replace(pol_rates, g_strdup(acct->name), r);
-	return (r);
-}
-
-/* rate_over - prune the window; true if `limit` messages are in it */
-static int
-rate_over(struct pol_rate *r, time_t now, int window)
-{
-	while (r->count > 0 && r->when[r->head] <= now - window) {
-		r->head = (r->head + 1) % r->limit;
-		r->count--;
-	}
-	return (r->count >= r->limit);
-}
-
-/* rate_record - one more message in the window (the oldest drops out) */
-static void
-rate_record(struct pol_rate *r, time_t now)
-{
-	if (r->count == r->limit) {
-		r->when[r->head] = now;
-		r->head = (r->head + 1) % r->limit;
-	} else {
-		r->when[(r->head + r->count) % r->limit] = now;
-		r->count++;
-	}
-}
-
-/*
- * rate_check - ENV-RATE for the first HTG recipient of a transaction;
- * returns the verdict of the finding (HTG_TEMPFAIL: defer).
- */
-static enum htg_verdict
-rate_check(struct htg_msg *msg)
-{
-	const struct htg_account *acct = htg_msg_account(msg);
-	struct pol_rate *r;
-	char	detail[HTG_DETAIL_MAX];
-	time_t	now = pol_now();
-
-	if (acct == NULL || acct->rate_mode == HTG_RATE_OFF)
-		return (HTG_CONTINUE);
-	r = rate_get(acct);
-	if (!rate_over(r, now, acct->rate_window)) {
-		rate_record(r, now);
-		return (HTG_CONTINUE);
-	}
-	snprintf(detail, sizeof(detail), "account %s: more than %d in %d s",
-		 acct->name, acct->rate_limit, acct->rate_window);
-	if (acct->rate_mode == HTG_RATE_WARN) {
-		rate_record(r, now);
-		return (htg_msg_add_finding_as(msg, RULE_ENV_RATE,
-			HTG_STAGE_RCPT, HTG_ACT_WARN, detail));
-	}
-	return (htg_msg_add_finding_as(msg, RULE_ENV_RATE, HTG_STAGE_RCPT,
-		HTG_ACT_TEMPFAIL, detail));
 }
 
 /* worst - the stronger of two verdicts */
@@ -399,14 +305,19 @@ judge_rcpt(struct pol_txn *txn, const struct pol_req *req, int with_size,
 	   int *rate_deferred)
 {
 	struct htg_msg *msg = txn_msg(txn, req, with_size);
-	const char *rcpt = pol_req_get(req, "recipient");
+	const char *rcpt = req->f.recipient;
 	int	was_htg = htg_msg_is_htg(msg);
 	enum htg_verdict v;
+
+	char	err[512];
 
 	*rate_deferred = 0;
 	v = htg_msg_rcpt(msg, rcpt ? rcpt : "", NULL);
 	if (v == HTG_CONTINUE && !was_htg && htg_msg_is_htg(msg)) {
-		v = rate_check(msg);
+		err[0] = 0;
+		v = rate_check(msg, err, sizeof(err));
+		if (err[0])
+			log_err("%s: ENV-RATE: %s", htg_msg_queue_id(msg), err);
 		*rate_deferred = (v == HTG_TEMPFAIL);
 	}
 	return (v);
@@ -417,14 +328,15 @@ static void
 record_refusal(struct htg_msg *msg, const struct pol_req *req,
 	       enum htg_stage stage, enum htg_verdict v, const char *action)
 {
-	const char *size = pol_req_get(req, "size");
+	const char *size = req->f.size;
 	struct recorder_note note = {
 		.daemon = "policyd", .stage = stage, .verdict = v,
-		.sasl_user = pol_req_get(req, "sasl_username"),
-		.queue_id = pol_req_get(req, "queue_id"),
-		.recipient = pol_req_get(req, "recipient"),
+		.sasl_user = req->f.sasl_username,
+		.queue_id = req->f.queue_id,
+		.recipient = req->f.recipient,
 		.size = size && *size ? strtoll(size, NULL, 10) : -1,
 		.reply_text = action,
+		.async = 1,
 	};
 	char	err[512];
 
@@ -443,8 +355,8 @@ log_pass(const struct pol_session *ses, const struct pol_req *req,
 {
 	char	from[300], to[300];
 
-	log_sanitize(from, sizeof(from), pol_req_get(req, "sender"));
-	log_sanitize(to, sizeof(to), pol_req_get(req, "recipient"));
+	log_sanitize(from, sizeof(from), req->f.sender);
+	log_sanitize(to, sizeof(to), req->f.recipient);
 	log_debug("%s: %s from=<%s> to=<%s>: DUNNO (%s)", ses->peer, state,
 		  from, to, why);
 }
@@ -477,7 +389,7 @@ decide_rcpt(struct pol_session *ses, const struct pol_req *req, char *action,
 static enum htg_verdict
 recount(struct htg_msg *msg, const struct pol_req *req, const char *state)
 {
-	const char *v = pol_req_get(req, "recipient_count");
+	const char *v = req->f.recipient_count;
 	long	n = v ? strtol(v, NULL, 10) : 0;
 	char	detail[HTG_DETAIL_MAX];
 
@@ -490,21 +402,20 @@ recount(struct htg_msg *msg, const struct pol_req *req, const char *state)
 				    detail));
 }
 
-/* size_check - END-OF-MESSAGE: the real size against size_limit */
+/* size_check - END-OF-MESSAGE: the real size against the account's limit */
 static enum htg_verdict
 size_check(struct htg_msg *msg, const struct pol_req *req)
 {
-	const struct htg_cfg *cfg = htg_msg_cfg(msg);
-	const char *v = pol_req_get(req, "size");
+	const char *v = req->f.size;
 	unsigned long long size = v ? strtoull(v, NULL, 10) : 0;
 	char	detail[HTG_DETAIL_MAX];
 
 	htg_msg_set_size(msg, size);	/* for the decision log line */
-	if (!htg_msg_is_htg(msg) || cfg->size_limit == 0
-	    || size <= cfg->size_limit)
+	if (!htg_msg_is_htg(msg) || htg_msg_size_limit(msg) == 0
+	    || size <= htg_msg_size_limit(msg))
 		return (HTG_CONTINUE);
 	snprintf(detail, sizeof(detail), "%llu bytes is more than %zu bytes",
-		 size, cfg->size_limit);
+		 size, htg_msg_size_limit(msg));
 	return (htg_msg_add_finding(msg, RULE_ENV_SIZE, HTG_STAGE_EOM, detail));
 }
 
@@ -518,7 +429,7 @@ decide_late(struct pol_session *ses, const struct pol_req *req, int eom,
 	    char *action, size_t len)
 {
 	const char *state = eom ? "END-OF-MESSAGE" : "DATA";
-	const char *rcpt = pol_req_get(req, "recipient");
+	const char *rcpt = req->f.recipient;
 	struct pol_txn *txn = txn_open(ses, req, rcpt && *rcpt);
 	enum htg_verdict v = HTG_CONTINUE;
 	int	deferred = 0, fresh;
@@ -558,7 +469,7 @@ void
 pol_decide(struct pol_session *ses, const struct pol_req *req, char *action,
 	   size_t len)
 {
-	const char *state = pol_req_get(req, "protocol_state");
+	const char *state = req->f.protocol_state;
 
 	if (state == NULL)
 		state = "";
@@ -582,7 +493,7 @@ pol_decide_bad(const char *peer, const char *why, char *action, size_t len)
 	struct htg_cfg *cfg = cfg_current_get();
 	const char *def = cfg && cfg->policy_default_action
 		&& *cfg->policy_default_action ? cfg->policy_default_action :
-		POL_DEFAULT_ACTION;
+		CFG_POLICY_DEFAULT_ACTION;
 
 	log_sanitize(action, len, def);
 	log_warn("%s: malformed policy request: %s; answering \"%s\"", peer,

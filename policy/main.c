@@ -2,130 +2,95 @@
  * NAME
  *	htgate-policyd - Postfix SMTPD policy server for the HTG rules
  * SYNOPSIS
- *	htgate-policyd [-fl] [-c FILE] [-u USER] [-P PIDFILE] -p SOCKET...
- *	htgate-policyd -s [-l] [-c FILE]
+ *	htgate-policyd [-fhlv] [-c FILE] [-u USER] [-P PIDFILE] -p SOCKET...
+ *	htgate-policyd -s [-lv] [-c FILE] [-u USER]
  *	htgate-policyd -n [-c FILE]
  * DESCRIPTION
  *	Options, modes and process life cycle; see htgate-policyd(8).
- *	-p unix:/path or inet:host:port (repeatable) listens standalone,
- *	-s serves one client on standard input/output (spawn(8)), -n only
- *	checks the configuration ("FILE:LINE: reason" and exit 1 when bad).
- *	-c configuration file, -u user to run as after the sockets are
- *	open, -f stay in the foreground, -l log to standard error instead
- *	of syslog, -P pid file, -v verbose logging.
+ *	The options of lib/daemon.c (-c -f -h -l -n -P -u -v), and
+ *	-p unix:/path or inet:host:port (repeatable) to listen standalone,
+ *	or -s to serve one client on standard input/output (spawn(8);
+ *	never detaches).
  *
- *	SIGHUP reloads the configuration; a configuration that does not
- *	load is logged and the old one stays in force.  Transactions in
- *	flight keep the snapshot they started with.
- * DIAGNOSTICS
+ *	SIGHUP reloads the configuration (daemon_reload); a configuration
+ *	that does not load is logged and the old one stays in force.
+ *	Transactions in flight keep the snapshot they started with.
+ * ERRORS
  *	Exit 0 on a clean stop (or a good configuration with -n), 1 on a
  *	bad configuration or a start-up error, 2 on a usage error.
+ * OWNERSHIP
+ *	main() holds the first snapshot until cfg_current_set() takes it.
+ * THREAD SAFETY
+ *	Single-threaded (the decision record has a writer thread of its
+ *	own, recorder.h).
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <glib.h>
-
 #include "cfg.h"
+#include "daemon.h"
 #include "log.h"
 #include "policyd.h"
 #include "recorder.h"
 
-#define POLICYD_DEFAULT_CONF	SYSCONFDIR "/htgate/htgate.conf"
 #define POLICYD_MAX_SOCKETS	8
+#define POLICYD_USAGE \
+	"htgate-policyd [-fhlv] [-c FILE] [-u USER] [-P PIDFILE] " \
+	"-p unix:/path|inet:host:port ...\n" \
+	"       htgate-policyd -s [-lv] [-c FILE] [-u USER]\n" \
+	"       htgate-policyd -n [-c FILE]"
 
 struct policyd_opts {
-	char   *conf;			/* absolute path (reload after chdir) */
 	const char *sockets[POLICYD_MAX_SOCKETS];
 	int	nsockets;
-	const char *user;
-	const char *pidfile;
-	int	foreground;
 	int	spawn;
-	int	check;
-	int	to_stderr;
-	int	verbose;
 };
 
+static struct daemon dmn;
 static struct policyd_opts opts;
 
-/* usage - synopsis and exit 2 */
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr,
-		"usage: htgate-policyd [-flv] [-c FILE] [-u USER] [-P PIDFILE] "
-		"-p unix:/path|inet:host:port ...\n"
-		"       htgate-policyd -s [-lv] [-c FILE]\n"
-		"       htgate-policyd -n [-c FILE]\n");
-	exit(2);
-}
-
-/* parse_opts - command line to opts */
+/* parse_opts - command line to dmn and opts */
 static void
 parse_opts(int argc, char **argv)
 {
-	const char *conf = POLICYD_DEFAULT_CONF;
 	int	c;
 
-	while ((c = getopt(argc, argv, "c:fhlnp:P:su:v")) != -1) {
+	daemon_init(&dmn, "htgate-policyd", POLICYD_USAGE, 0);
+	while ((c = getopt(argc, argv, DAEMON_OPTS "p:s")) != -1) {
+		if (daemon_option(&dmn, c, optarg))
+			continue;
 		switch (c) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'f':
-			opts.foreground = 1;
-			break;
-		case 'l':
-			opts.to_stderr = 1;
-			break;
-		case 'n':
-			opts.check = 1;
-			break;
 		case 'p':
 			if (opts.nsockets == POLICYD_MAX_SOCKETS)
-				usage();
+				daemon_usage(&dmn);
 			opts.sockets[opts.nsockets++] = optarg;
-			break;
-		case 'P':
-			opts.pidfile = optarg;
 			break;
 		case 's':
 			opts.spawn = 1;
 			break;
-		case 'u':
-			opts.user = optarg;
-			break;
-		case 'v':
-			opts.verbose = 1;
-			break;
 		default:
-			usage();
+			daemon_usage(&dmn);
 		}
 	}
 	if (optind != argc)
-		usage();
-	if (!opts.check && !opts.spawn && opts.nsockets == 0)
-		usage();
+		daemon_usage(&dmn);
+	if (!dmn.check_only && !opts.spawn && opts.nsockets == 0)
+		daemon_usage(&dmn);
 	if (opts.spawn && opts.nsockets)
-		usage();
-	opts.conf = g_canonicalize_filename(conf, NULL);
+		daemon_usage(&dmn);
+	if (opts.spawn) {
+		dmn.foreground = 1;	/* spawn(8) runs us per client */
+		dmn.quiet = 1;
+	}
 }
 
-/* apply_cfg - make a loaded snapshot current */
+/* apply - make a loaded snapshot current */
 static void
-apply_cfg(struct htg_cfg *cfg)
+apply(struct htg_cfg *cfg)
 {
-	log_set_verbose(opts.verbose || cfg->log_verbose);
 	cfg_current_set(cfg);
 }
 
@@ -133,80 +98,7 @@ apply_cfg(struct htg_cfg *cfg)
 static void
 reload(void)
 {
-	char	err[512];
-	struct htg_cfg *cfg = cfg_load(opts.conf, err, sizeof(err));
-
-	if (cfg == NULL) {
-		log_err("reload failed, keeping the old configuration: %s", err);
-		return;
-	}
-	apply_cfg(cfg);
-	log_info("configuration reloaded from %s", opts.conf);
-}
-
-/* drop_privileges - become -u USER (only when started as root) */
-static void
-drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	if ((pw = getpwnam(user)) == NULL)
-		log_fatal("-u %s: no such user", user);
-	if (geteuid() != 0) {
-		if (geteuid() != pw->pw_uid)
-			log_fatal("-u %s: must be started as root", user);
-		return;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
-	    || setuid(pw->pw_uid) < 0)
-		log_fatal("-u %s: %s", user, strerror(errno));
-	if (setuid(0) == 0)
-		log_fatal("-u %s: could regain root", user);
-}
-
-/* daemonize - detach from the terminal */
-static void
-daemonize(void)
-{
-	pid_t	pid;
-	int	fd;
-
-	if ((pid = fork()) < 0)
-		log_fatal("fork: %s", strerror(errno));
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		log_fatal("setsid: %s", strerror(errno));
-	if (chdir("/") < 0)
-		log_fatal("chdir /: %s", strerror(errno));
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		if (!opts.to_stderr)
-			dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-}
-
-/* write_pidfile - our pid, for init scripts */
-static void
-write_pidfile(const char *path)
-{
-	FILE   *fp = fopen(path, "w");
-
-	if (fp == NULL || fprintf(fp, "%ld\n", (long) getpid()) < 0
-	    || fclose(fp) != 0)
-		log_fatal("pid file %s: %s", path, strerror(errno));
-}
-
-/* startup_fail - a start-up error: on stderr too (not yet detached), exit 1 */
-static void __attribute__((noreturn))
-startup_fail(const char *err)
-{
-	if (!opts.to_stderr)
-		fprintf(stderr, "htgate-policyd: %s\n", err);
-	log_fatal("%s", err);
+	(void) daemon_reload(&dmn, NULL, NULL, apply);
 }
 
 /* main - load, listen, serve */
@@ -215,56 +107,39 @@ main(int argc, char **argv)
 {
 	struct pol_serve_opts so;
 	int	lfds[POLICYD_MAX_SOCKETS];
-	char	err[512];
+	char	err[DAEMON_ERR_MAX];
 	struct htg_cfg *cfg;
 	int	i, rc;
 
 	parse_opts(argc, argv);
-	log_init("htgate-policyd", opts.to_stderr || opts.check, opts.verbose);
-	if ((cfg = cfg_load(opts.conf, err, sizeof(err))) == NULL) {
-		if (opts.check) {
-			fprintf(stderr, "%s\n", err);
-			return (1);
-		}
-		startup_fail(err);
-	}
-	if (opts.check) {
-		cfg_unref(cfg);
-		g_free(opts.conf);
-		return (0);
-	}
-	apply_cfg(cfg);
-	for (i = 0; i < opts.nsockets; i++)
+	cfg = daemon_configure(&dmn, NULL, NULL);
+	daemon_user(&dmn);
+	for (i = 0; i < opts.nsockets; i++) {
 		if ((lfds[i] = pol_listen(opts.sockets[i], err, sizeof(err))) < 0)
-			startup_fail(err);
-	if (!opts.foreground && !opts.spawn)
-		daemonize();
-	if (opts.pidfile)
-		write_pidfile(opts.pidfile);
-	if (opts.user)
-		drop_privileges(opts.user);
-	pol_signals_init();
+			log_fatal("%s", err);
+		daemon_chown(&dmn, strncmp(opts.sockets[i], "unix:", 5) == 0 ?
+			     opts.sockets[i] + 5 : NULL);
+	}
+	daemon_become(&dmn);
+	apply(cfg);
+	daemon_signals();
 	pol_decide_init();
 	if (recorder_check(cfg, err, sizeof(err)) < 0)
 		log_err("decision record: %s; refusals are not recorded until "
 			"it can be written", err);
 	if (!opts.spawn)
 		log_info("ready: %d socket(s), configuration %s", opts.nsockets,
-			 opts.conf);
+			 dmn.conf);
 	memset(&so, 0, sizeof(so));
 	so.lfds = lfds;
 	so.nlfds = opts.nsockets;
 	so.spawn = opts.spawn;
 	so.reload = reload;
 	rc = pol_serve(&so);
-	if (!opts.spawn)
-		log_info("stopping");
 	pol_decide_free();
 	recorder_shutdown();
 	pol_listen_cleanup();
-	if (opts.pidfile)
-		(void) unlink(opts.pidfile);
 	cfg_current_set(NULL);
-	g_free(opts.conf);
-	return (rc == 0 ? 0 : 1);
+	daemon_end(&dmn);
+	return (rc == 0 ? DAEMON_EXIT_OK : DAEMON_EXIT_CONFIG);
 }

@@ -9,6 +9,7 @@
  *		enum pol_feed *status);
  *	const char *pol_req_get(const struct pol_req *req, const char *name);
  *	void	pol_req_reset(struct pol_req *req);
+ *	req->f: the attributes htgate-policyd judges, parsed once
  * DESCRIPTION
  *	A request is a sequence of "name=value" lines ended by an empty
  *	line (SMTPD_POLICY_README).  pol_req_feed() consumes input until a
@@ -25,20 +26,60 @@
  *	POL_LINE_MAX is fatal (POL_FEED_FATAL): the stream can't be trusted
  *	to resynchronise, and 100 MB without a newline must not be read on.
  *	A CR before the LF is ignored (telnet/socat tests).
+ *
+ *	Each attribute line is parsed once: an attribute named in
+ *	pol_field_table (sorted, bsearch) also sets its member of req->f,
+ *	the typed struct decide.c reads; pol_req_get() finds any attribute
+ *	by name (a linear search, for the rest).
+ * ERRORS
+ *	None returned: a malformed request is marked (req->bad, req->why);
+ *	only a line that is too long ends the stream (POL_FEED_FATAL).
  * OWNERSHIP
  *	Attribute names and values are g_strdup()ed copies owned by the
- *	request until pol_req_reset().
+ *	request until pol_req_reset(); req->f points into them.
  * THREAD SAFETY
  *	One request per caller; no shared state.
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 
 #include "policyd.h"
+
+/* The members of struct pol_fields by attribute name, sorted by name. */
+static const struct pol_field {
+	const char *name;
+	size_t	offset;
+} pol_field_table[] = {
+#define F(name)	{#name, offsetof(struct pol_fields, name)}
+	F(instance), F(protocol_state), F(queue_id), F(recipient),
+	F(recipient_count), F(request), F(sasl_username), F(sender), F(size),
+#undef F
+};
+
+/* field_cmp - bsearch comparison of a name with a pol_field_table row */
+static int
+field_cmp(const void *key, const void *row)
+{
+	return (strcmp(key, ((const struct pol_field *) row)->name));
+}
+
+/* req_field - a judged attribute also lands in req->f */
+static void
+req_field(struct pol_req *req, const struct pol_attr *a)
+{
+	const struct pol_field *f = bsearch(a->name, pol_field_table,
+		sizeof(pol_field_table) / sizeof(pol_field_table[0]),
+		sizeof(pol_field_table[0]), field_cmp);
+
+	if (f != NULL)
+		*(const char **) ((char *) &req->f + f->offset) = a->value;
+}
 
 /* pol_req_init - an empty request */
 void
@@ -139,6 +180,7 @@ req_line(struct pol_req *req, const char *line, size_t len)
 	}
 	req->attr[req->nattr].value = g_strndup(eq + 1,
 		(gsize) (len - (size_t) (eq + 1 - line)));
+	req_field(req, &req->attr[req->nattr]);
 	req->nattr++;
 }
 
@@ -152,7 +194,7 @@ req_end(struct pol_req *req)
 		return;
 	if (req->nattr == 0)
 		req_bad(req, "empty request");
-	else if ((r = pol_req_get(req, "request")) == NULL)
+	else if ((r = req->f.request) == NULL)
 		req_bad(req, "no request= attribute");
 	else if (strcmp(r, "smtpd_access_policy") != 0)
 		req_bad(req, "request= is not smtpd_access_policy");

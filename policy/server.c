@@ -6,7 +6,6 @@
  *
  *	int	pol_listen(const char *spec, char *err, size_t errlen);
  *	void	pol_listen_cleanup(void);
- *	void	pol_signals_init(void);
  *	int	pol_serve(const struct pol_serve_opts *opts);
  * DESCRIPTION
  *	pol_listen() opens a listening socket for "unix:/path" or
@@ -29,9 +28,15 @@
  *	In spawn mode (opts->spawn) the one client is standard input and
  *	standard output, as spawn(8) runs it; the loop ends when it closes.
  *
- *	Signals: SIGHUP calls opts->reload; SIGTERM and SIGINT end the loop;
- *	SIGPIPE is ignored.  Handlers only set flags and write to a
- *	self-pipe that wakes poll().
+ *	Signals (lib/daemon.c, installed by main() with daemon_signals()):
+ *	the self-pipe (daemon_signal_fd) is one of the descriptors poll()
+ *	waits for; when it is readable, daemon_wait(0) says what came:
+ *	SIGHUP calls opts->reload, SIGTERM and SIGINT end the loop.
+ *	SIGPIPE is ignored (daemon_configure).
+ * ERRORS
+ *	pol_listen() returns -1 with "spec: reason" in err.  pol_serve()
+ *	returns -1 (logged) when poll() fails, else 0.  A client's read or
+ *	write error closes that client only (logged with -v).
  * OWNERSHIP
  *	Clients are owned by the loop; listeners are closed (and unix
  *	socket files removed) by pol_listen_cleanup().
@@ -44,7 +49,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +62,7 @@
 
 #include <glib.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "policyd.h"
 
@@ -87,8 +92,6 @@ struct pol_client {
 static char *pol_unix_paths[POL_LISTEN_MAX];
 static int pol_listen_fds[POL_LISTEN_MAX];
 static int pol_nlisten;
-static int pol_sigpipe[2] = {-1, -1};
-static volatile sig_atomic_t pol_got_hup, pol_got_term;
 static unsigned long pol_client_seq;
 
 /* pol_mono - monotonic seconds */
@@ -248,41 +251,6 @@ pol_listen_cleanup(void)
 		pol_unix_paths[i] = NULL;
 	}
 	pol_nlisten = 0;
-}
-
-/* on_signal - remember the signal and wake the loop */
-static void
-on_signal(int sig)
-{
-	int	saved = errno;
-	char	c = (char) sig;
-
-	if (sig == SIGHUP)
-		pol_got_hup = 1;
-	else
-		pol_got_term = 1;
-	if (pol_sigpipe[1] >= 0)
-		(void) !write(pol_sigpipe[1], &c, 1);
-	errno = saved;
-}
-
-/* pol_signals_init - self-pipe and handlers */
-void
-pol_signals_init(void)
-{
-	struct sigaction sa;
-
-	if (pipe(pol_sigpipe) < 0 || set_nonblock(pol_sigpipe[0], 1) < 0
-	    || set_nonblock(pol_sigpipe[1], 1) < 0)
-		log_fatal("self-pipe: %s", strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* client_new - a client on in_fd/out_fd */
@@ -467,16 +435,6 @@ accept_clients(int lfd, GPtrArray *clients)
 	}
 }
 
-/* drain_sigpipe - empty the self-pipe */
-static void
-drain_sigpipe(void)
-{
-	char	buf[64];
-
-	while (read(pol_sigpipe[0], buf, sizeof(buf)) > 0)
-		;
-}
-
 /* housekeeping - expire transactions, close idle clients */
 static void
 housekeeping(GPtrArray *clients, int spawn)
@@ -517,7 +475,7 @@ poll_round(const struct pol_serve_opts *opts, GPtrArray *clients, GArray *pfds)
 	int	l, n;
 
 	g_array_set_size(pfds, 0);
-	pfd_add(pfds, pol_sigpipe[0], POLLIN);
+	pfd_add(pfds, daemon_signal_fd(), POLLIN);
 	for (l = 0; l < opts->nlfds; l++)
 		pfd_add(pfds, opts->lfds[l], POLLIN);
 	for (i = 0; i < clients->len; i++) {
@@ -538,11 +496,15 @@ poll_round(const struct pol_serve_opts *opts, GPtrArray *clients, GArray *pfds)
 		}
 	}
 	n = poll((struct pollfd *) (void *) pfds->data, pfds->len, POL_TICK_MS);
-	if (n < 0)
-		return (errno == EINTR ? 0 : -1);
+	if (n < 0 && errno != EINTR)
+		return (-1);
 	p = (struct pollfd *) (void *) pfds->data;
-	if (p[0].revents)
-		drain_sigpipe();
+	/* a signal: interrupted poll() or a byte in the self-pipe */
+	if ((n < 0 || p[0].revents) && daemon_wait(0) == DAEMON_RELOAD
+	    && opts->reload)
+		opts->reload();
+	if (n < 0 || daemon_stopping())
+		return (0);
 	nold = clients->len;		/* clients the pollfds are about */
 	for (l = 0; l < opts->nlfds; l++)
 		if (p[1 + l].revents & POLLIN)
@@ -590,12 +552,7 @@ pol_serve(const struct pol_serve_opts *opts)
 			  "spawn client", sizeof(((struct pol_client *)
 			  clients->pdata[0])->ses.peer));
 	}
-	while (!pol_got_term) {
-		if (pol_got_hup) {
-			pol_got_hup = 0;
-			if (opts->reload)
-				opts->reload();
-		}
+	while (!daemon_stopping()) {
 		if (poll_round(opts, clients, pfds) < 0) {
 			log_err("poll: %s", strerror(errno));
 			rc = -1;

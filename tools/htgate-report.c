@@ -6,15 +6,25 @@
  *		[--since YYYY-MM-DD] [--format text|csv|html] [-o FILE]
  *	htgate-report [-d DB | -c CONF] show QUEUEID|MESSAGE-ID|ENVID
  *	htgate-report [-d DB | -c CONF] purge [--older-than DAYS]
+ *	htgate-report [-d DB | -c CONF] init
+ *	htgate-report [-d DB | -c CONF] info
+ *	htgate-report [-d DB | -c CONF] metrics [-o FILE]
  * DESCRIPTION
  *	Reads the record written by htgate-milter and htgate-policyd (see
- *	record.h, htgate-report(1)).  A summary counts decisions per key:
- *	accepted (accept, warn, fix), rejected, tempfailed; "rule" counts
- *	each rule ID of a decision once.  The HTML page is self-contained
- *	(inline CSS and SVG) with a per-day chart and the top rules, every
- *	value HTML-escaped; CSV follows RFC 4180.  purge deletes the
- *	decisions older than --older-than days, by default [record]
- *	retention of -c (or RECORD_DEFAULT_RETENTION without -c).
+ *	record.h, htgate-report(1)) through record.h alone: the schema is
+ *	the record module's, here are only keys, counts and named fields.
+ *	DB is a file (SQLite) or a postgresql:// URL.  A summary counts
+ *	decisions per key: accepted (accept, warn, fix), rejected,
+ *	tempfailed; "rule" counts each rule ID of a decision once.  The
+ *	HTML page is self-contained (inline CSS and SVG) with a per-day
+ *	chart and the top rules, every value HTML-escaped; CSV follows RFC
+ *	4180.  purge deletes the decisions older than --older-than days, by
+ *	default [record] retention of -c (or RECORD_DEFAULT_RETENTION
+ *	without -c), in batches, and prints the database size after.  init
+ *	creates or migrates the schema (the only way for PostgreSQL); info
+ *	prints backend, schema version, rows, time span and size; metrics
+ *	writes the Prometheus text format (node_exporter's textfile
+ *	collector; -o writes FILE.tmp and renames it over FILE).
  * DIAGNOSTICS
  *	Exit 0 success, 1 nothing found (show), 2 usage, configuration or
  *	database error.
@@ -31,7 +41,6 @@
 #include <unistd.h>
 
 #include <glib.h>
-#include <sqlite3.h>
 
 #include "cfg.h"
 #include "log.h"
@@ -67,7 +76,8 @@ usage(void)
 		"usage: htgate-report [-d DB | -c CONF] summary [--by day|rule|sender|stream|environment]\n"
 		"           [--since YYYY-MM-DD] [--format text|csv|html] [-o FILE]\n"
 		"       htgate-report [-d DB | -c CONF] show QUEUEID|MESSAGE-ID|ENVID\n"
-		"       htgate-report [-d DB | -c CONF] purge [--older-than DAYS]\n");
+		"       htgate-report [-d DB | -c CONF] purge [--older-than DAYS]\n"
+		"       htgate-report [-d DB | -c CONF] init | info | metrics [-o FILE]\n");
 	exit(2);
 }
 
@@ -98,32 +108,12 @@ parse_since(const char *s)
 	return ((long long) timegm(&tm));
 }
 
-/* row_key - the summary key of one decision (not for "rule") */
+/* count_key - add n decisions of one action to the row of key
+ * (record_count_fn; arg is the table) */
 static void
-row_key(const char *by, sqlite3_stmt *st, char *key, size_t keylen)
+count_key(void *arg, const char *key, const char *action, long long n)
 {
-	time_t	t = (time_t) sqlite3_column_int64(st, 0);
-	const unsigned char *v = NULL;
-	struct tm tm;
-
-	if (strcmp(by, "day") == 0) {
-		gmtime_r(&t, &tm);
-		strftime(key, keylen, "%Y-%m-%d", &tm);
-		return;
-	}
-	if (strcmp(by, "sender") == 0)
-		v = sqlite3_column_text(st, 3);
-	else if (strcmp(by, "stream") == 0)
-		v = sqlite3_column_text(st, 4);
-	else if (strcmp(by, "environment") == 0)
-		v = sqlite3_column_text(st, 5);
-	g_strlcpy(key, v && *v ? (const char *) v : "-", keylen);
-}
-
-/* count_key - add one decision to the row of key */
-static void
-count_key(GHashTable *h, const char *key, const char *action)
-{
+	GHashTable *h = arg;
 	struct report_row *r = g_hash_table_lookup(h, key);
 
 	if (r == NULL) {
@@ -131,13 +121,13 @@ count_key(GHashTable *h, const char *key, const char *action)
 		r->key = g_strdup(key);
 		g_hash_table_insert(h, r->key, r);
 	}
-	r->total++;
+	r->total += n;
 	if (strcmp(action, "reject") == 0)
-		r->rejected++;
+		r->rejected += n;
 	else if (strcmp(action, "tempfail") == 0)
-		r->tempfailed++;
+		r->tempfailed += n;
 	else
-		r->accepted++;
+		r->accepted += n;
 }
 
 /* row_free - hash table value destructor */
@@ -178,56 +168,17 @@ cmp_total(gconstpointer a, gconstpointer b)
  * with g_hash_table_destroy().
  */
 static GPtrArray *
-summarize(sqlite3 *db, const char *by, long long since, GHashTable **tablep)
+summarize(struct record *rec, const char *by, long long since,
+	  GHashTable **tablep)
 {
-	static const char sql[] = "SELECT time, action, rules, sender, stream,"
-		" environment FROM decision WHERE time >= ? ORDER BY time, id";
 	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, row_free);
 	GHashTableIter it;
 	GPtrArray *a;
-	sqlite3_stmt *st;
 	gpointer v;
-	char	key[512];
-	int	rc;
+	char	err[512];
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		die("%s", sqlite3_errmsg(db));
-	sqlite3_bind_int64(st, 1, since);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *action = (const char *) sqlite3_column_text(st, 1);
-		const char *rules = (const char *) sqlite3_column_text(st, 2);
-
-		if (action == NULL)
-			action = "";
-		if (strcmp(by, "rule") == 0) {
-			gchar **ids = g_strsplit_set(rules ? rules : "", " ,", -1);
-			gchar **p;
-
-			for (p = ids; *p; p++) {
-				gchar **q;
-
-				if (**p == 0)
-					continue;
-				for (q = ids; q < p && strcmp(*q, *p) != 0; q++)
-					;
-				if (q == p) {	/* first occurrence in this row */
-					/* "RULE:warn": the rule's own action */
-					gchar  *own = strchr(*p, ':');
-
-					if (own != NULL)
-						*own++ = 0;
-					count_key(h, *p, own ? own : action);
-				}
-			}
-			g_strfreev(ids);
-		} else {
-			row_key(by, st, key, sizeof(key));
-			count_key(h, key, action);
-		}
-	}
-	if (rc != SQLITE_DONE)
-		die("%s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	if (record_summary(rec, by, since, count_key, h, err, sizeof(err)) < 0)
+		die("%s", err);
 	a = g_ptr_array_new();
 	g_hash_table_iter_init(&it, h);
 	while (g_hash_table_iter_next(&it, NULL, &v))
@@ -368,12 +319,12 @@ html_chart(FILE *fp, GPtrArray *days)
 
 /* print_html - self-contained page: chart, top rules, chosen summary */
 static void
-print_html(FILE *fp, sqlite3 *db, const char *by, GPtrArray *a,
+print_html(FILE *fp, struct record *rec, const char *by, GPtrArray *a,
 	   long long since)
 {
 	GHashTable *hd, *hr;
-	GPtrArray *days = summarize(db, "day", since, &hd);
-	GPtrArray *rules = summarize(db, "rule", since, &hr);
+	GPtrArray *days = summarize(rec, "day", since, &hd);
+	GPtrArray *rules = summarize(rec, "rule", since, &hr);
 	long	tot = 0, acc = 0;
 	guint	i;
 
@@ -409,7 +360,7 @@ print_html(FILE *fp, sqlite3 *db, const char *by, GPtrArray *a,
 
 /* cmd_summary - the summary command */
 static int
-cmd_summary(sqlite3 *db, const struct report_opts *o)
+cmd_summary(struct record *rec, const struct report_opts *o)
 {
 	static const char *const bys[] = {"day", "rule", "sender", "stream",
 		"environment", NULL};
@@ -420,7 +371,7 @@ cmd_summary(sqlite3 *db, const struct report_opts *o)
 
 	if (!g_strv_contains(bys, o->by))
 		die("bad --by: %s", o->by);
-	a = summarize(db, o->by, since, &h);
+	a = summarize(rec, o->by, since, &h);
 	if (o->out && (fp = fopen(o->out, "w")) == NULL)
 		die("%s: %s", o->out, g_strerror(errno));
 	if (o->fmt == FMT_TEXT)
@@ -428,12 +379,42 @@ cmd_summary(sqlite3 *db, const struct report_opts *o)
 	else if (o->fmt == FMT_CSV)
 		print_csv(fp, o->by, a);
 	else
-		print_html(fp, db, o->by, a, since);
+		print_html(fp, rec, o->by, a, since);
 	g_ptr_array_free(a, TRUE);
 	g_hash_table_destroy(h);
 	if (fflush(fp) != 0 || ferror(fp) || (fp != stdout && fclose(fp) != 0))
 		die("%s: write error", o->out ? o->out : "stdout");
 	return (0);
+}
+
+/* show_field - one "  name value" line, continuation lines indented */
+static void
+show_field(void *arg, const char *name, const char *value)
+{
+	char	clean[REPORT_SHOW_LINE];
+	gchar **lines, **l;
+
+	(void) arg;
+	lines = g_strsplit(value, "\n", -1);
+	for (l = lines; *l; l++)
+		printf("  %-12s %s\n", l == lines ? name : "",
+		       log_sanitize(clean, sizeof(clean), *l));
+	g_strfreev(lines);
+}
+
+/* show_row - one decision: its time, then its fields (record_show_fn) */
+static void
+show_row(void *arg, const struct record_entry *e)
+{
+	int    *n = arg;
+	time_t	t = (time_t) e->time;
+	char	ts[40];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("%sdecision %s\n", (*n)++ ? "\n" : "", ts);
+	record_entry_fields(e, show_field, NULL);
 }
 
 /*
@@ -442,50 +423,58 @@ cmd_summary(sqlite3 *db, const struct report_opts *o)
  * refused at RCPT by htgate-policyd, which never sees the Message-ID).
  */
 static int
-cmd_show(sqlite3 *db, const char *id)
+cmd_show(struct record *rec, const char *id)
 {
-	static const char sql[] = "WITH hit AS (SELECT id, queue_id FROM decision"
-		" WHERE queue_id = ?1 OR message_id = ?1"
-		" OR message_id = '<' || ?1 || '>' OR envid = ?1)"
-		" SELECT * FROM decision WHERE id IN (SELECT id FROM hit)"
-		" OR (queue_id IS NOT NULL AND queue_id NOT IN ('', 'NOQUEUE')"
-		" AND queue_id IN (SELECT queue_id FROM hit)) ORDER BY time, id";
-	sqlite3_stmt *st;
-	int	rc, n = 0, i;
+	char	err[512];
+	int	n = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		die("%s", sqlite3_errmsg(db));
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		time_t	t = (time_t) sqlite3_column_int64(st, 1);
-		char	ts[40], clean[REPORT_SHOW_LINE];
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S UTC", &tm);
-		printf("%sdecision %s\n", n++ ? "\n" : "", ts);
-		for (i = 2; i < sqlite3_column_count(st); i++) {
-			const char *name = sqlite3_column_name(st, i);
-			const char *v = (const char *) sqlite3_column_text(st, i);
-			gchar **lines, **l;
-
-			if (v == NULL || *v == 0)
-				continue;
-			/* multi-line replies: indent continuation lines */
-			lines = g_strsplit(v, "\n", -1);
-			for (l = lines; *l; l++)
-				printf("  %-12s %s\n", l == lines ? name : "",
-				       log_sanitize(clean, sizeof(clean), *l));
-			g_strfreev(lines);
-		}
-	}
-	if (rc != SQLITE_DONE)
-		die("%s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	if (record_show(rec, id, show_row, &n, err, sizeof(err)) < 0)
+		die("%s", err);
 	if (n == 0) {
 		fprintf(stderr, "htgate-report: no record for %s\n", id);
 		return (1);
 	}
+	return (0);
+}
+
+/* print_size - the database's size, one line */
+static void
+print_size(FILE *fp, const struct record_info *in)
+{
+	fprintf(fp, "database size: %lld bytes", in->bytes);
+	if (in->wal_bytes >= 0)
+		fprintf(fp, " (WAL %lld, free %lld)", in->wal_bytes,
+			in->free_bytes);
+	fputc('\n', fp);
+}
+
+/* cmd_info - backend, schema version, rows, time span, size */
+static int
+cmd_info(struct record *rec, const char *target)
+{
+	struct record_info in;
+	char	err[512], a[40], b[40];
+	time_t	t;
+	struct tm tm;
+
+	if (record_info(rec, &in, err, sizeof(err)) < 0)
+		die("%s", err);
+	printf("backend: %s\n", in.backend);
+	if (!record_is_pg(target))
+		printf("file: %s\n", target);
+	printf("schema version: %d\n", in.version);
+	printf("decisions: %lld\n", in.decisions);
+	printf("claims: %lld\n", in.claims);
+	if (in.decisions > 0) {
+		t = (time_t) in.oldest;
+		gmtime_r(&t, &tm);
+		strftime(a, sizeof(a), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		t = (time_t) in.newest;
+		gmtime_r(&t, &tm);
+		strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		printf("from %s to %s\n", a, b);
+	}
+	print_size(stdout, &in);
 	return (0);
 }
 
@@ -562,6 +551,260 @@ parse_opts(int argc, char **argv, struct report_opts *o)
 	return (optind);
 }
 
+/* A metric family htgate-report knows: name, type, help. */
+static const struct report_family {
+	const char *name;
+	const char *type;
+	const char *help;
+} report_families[] = {
+	{"htgate_decisions_total", "counter",
+	 "Decisions recorded, by daemon, action, stream and environment."},
+	{"htgate_rule_decisions_total", "counter",
+	 "Rule findings of the decisions, by daemon, rule, the rule's action, stream and environment."},
+	{"htgate_uniqueness_refusals_total", "counter",
+	 "Message-IDs and ENVIDs refused as already used (HDR-MSGID, ENV-ENVID), by kind and stage."},
+	{"htgate_fetch_runs_total", "counter",
+	 "htgate-fetch runs per account, by result (ok, temp, fail)."},
+	{"htgate_fetch_last_run_timestamp_seconds", "gauge",
+	 "Unix time of the last htgate-fetch run per account."},
+	{"htgate_fetch_last_success_timestamp_seconds", "gauge",
+	 "Unix time of the last successful htgate-fetch run per account."},
+	{"htgate_fetch_consecutive_failures", "gauge",
+	 "htgate-fetch runs per account that failed since the last success."},
+	{"htgate_record_write_seconds", "histogram",
+	 "Time from queueing a decision row to its durable commit (group commit), by daemon."},
+};
+
+/* One tally read from the record. */
+struct report_tally {
+	char   *name;
+	char   *labels;
+	long long value;
+};
+
+/* tally_keep - collect one tally (record_tally_fn) */
+static void
+tally_keep(void *arg, const char *name, const char *labels, long long value)
+{
+	struct report_tally *t = g_new0(struct report_tally, 1);
+
+	t->name = g_strdup(name);
+	t->labels = g_strdup(labels);
+	t->value = value;
+	g_ptr_array_add(arg, t);
+}
+
+/* tally_free - GDestroyNotify */
+static void
+tally_free(gpointer p)
+{
+	struct report_tally *t = p;
+
+	g_free(t->name);
+	g_free(t->labels);
+	g_free(t);
+}
+
+/* bucket_le - the le of a bucket's labels as a number (+Inf last) */
+static double
+bucket_le(const char *labels)
+{
+	const char *p = strstr(labels, "le=\"");
+
+	if (p == NULL || strncmp(p + 4, "+Inf", 4) == 0)
+		return (G_MAXDOUBLE);
+	return (g_ascii_strtod(p + 4, NULL));
+}
+
+/* label_without_le - the labels of a bucket without le, into buf */
+static void
+label_without_le(const char *labels, char *buf, size_t buflen)
+{
+	const char *p = strstr(labels, "le=\"");
+	size_t	n = p ? (size_t) (p - labels) : strlen(labels);
+
+	if (n > 0 && labels[n - 1] == ',')
+		n--;
+	snprintf(buf, buflen, "%.*s", (int) n, labels);
+}
+
+/* cmp_bucket - buckets by their other labels, then numeric le */
+static gint
+cmp_bucket(gconstpointer a, gconstpointer b)
+{
+	const struct report_tally *x = *(struct report_tally *const *) a;
+	const struct report_tally *y = *(struct report_tally *const *) b;
+	char	lx[RECORD_LABELS_MAX], ly[RECORD_LABELS_MAX];
+	double	dx, dy;
+	int	c;
+
+	label_without_le(x->labels, lx, sizeof(lx));
+	label_without_le(y->labels, ly, sizeof(ly));
+	if ((c = strcmp(lx, ly)) != 0)
+		return (c);
+	dx = bucket_le(x->labels), dy = bucket_le(y->labels);
+	return (dx < dy ? -1 : dx > dy);
+}
+
+/* sample - one sample line */
+static void
+sample(FILE *fp, const char *name, const char *labels, const char *value)
+{
+	fprintf(fp, "%s%s%s%s %s\n", name, *labels ? "{" : "", labels,
+		*labels ? "}" : "", value);
+}
+
+/* print_family - HELP, TYPE and the samples of one family */
+static void
+print_family(FILE *fp, const struct report_family *f, GPtrArray *all)
+{
+	GPtrArray *b = g_ptr_array_new();
+	char	name[128], v[64];
+	guint	i;
+
+	fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+		f->type);
+	if (strcmp(f->type, "histogram") != 0) {
+		for (i = 0; i < all->len; i++) {
+			struct report_tally *t = g_ptr_array_index(all, i);
+
+			if (strcmp(t->name, f->name) != 0)
+				continue;
+			snprintf(v, sizeof(v), "%lld", t->value);
+			sample(fp, f->name, t->labels, v);
+		}
+		g_ptr_array_free(b, TRUE);
+		return;
+	}
+	/* histogram: buckets in increasing le, then _sum and _count */
+	snprintf(name, sizeof(name), "%s_bucket", f->name);
+	for (i = 0; i < all->len; i++) {
+		struct report_tally *t = g_ptr_array_index(all, i);
+
+		if (strcmp(t->name, name) == 0)
+			g_ptr_array_add(b, t);
+	}
+	g_ptr_array_sort(b, cmp_bucket);
+	for (i = 0; i < b->len; i++) {
+		struct report_tally *t = g_ptr_array_index(b, i);
+
+		snprintf(v, sizeof(v), "%lld", t->value);
+		sample(fp, name, t->labels, v);
+	}
+	for (i = 0; i < all->len; i++) {
+		struct report_tally *t = g_ptr_array_index(all, i);
+
+		if (strcmp(t->name, "htgate_record_write_microseconds_sum") == 0) {
+			snprintf(name, sizeof(name), "%s_sum", f->name);
+			g_ascii_formatd(v, sizeof(v), "%.6f",
+					(double) t->value / 1e6);
+			sample(fp, name, t->labels, v);
+		}
+	}
+	snprintf(name, sizeof(name), "%s_count", f->name);
+	for (i = 0; i < all->len; i++) {
+		struct report_tally *t = g_ptr_array_index(all, i);
+
+		if (strcmp(t->name, name) == 0) {
+			snprintf(v, sizeof(v), "%lld", t->value);
+			sample(fp, name, t->labels, v);
+		}
+	}
+	g_ptr_array_free(b, TRUE);
+}
+
+/* write_metrics - every family, then the record's own gauges */
+static void
+write_metrics(FILE *fp, struct record *rec)
+{
+	GPtrArray *all = g_ptr_array_new_with_free_func(tally_free);
+	struct record_info in;
+	char	err[512], labels[RECORD_LABELS_MAX];
+	size_t	i;
+
+	if (record_tallies(rec, tally_keep, all, err, sizeof(err)) < 0
+	    || record_info(rec, &in, err, sizeof(err)) < 0)
+		die("%s", err);
+	for (i = 0; i < G_N_ELEMENTS(report_families); i++)
+		print_family(fp, &report_families[i], all);
+	labels[0] = 0;
+	record_label(labels, sizeof(labels), "backend", in.backend);
+	fprintf(fp, "# HELP htgate_record_decisions Rows in the decision record.\n"
+		"# TYPE htgate_record_decisions gauge\n"
+		"htgate_record_decisions{%s} %lld\n"
+		"# HELP htgate_record_database_bytes Size of the decision record's database.\n"
+		"# TYPE htgate_record_database_bytes gauge\n"
+		"htgate_record_database_bytes{%s} %lld\n"
+		"# HELP htgate_record_oldest_timestamp_seconds Unix time of the oldest decision kept (0: none).\n"
+		"# TYPE htgate_record_oldest_timestamp_seconds gauge\n"
+		"htgate_record_oldest_timestamp_seconds{%s} %lld\n"
+		"# HELP htgate_record_schema_version Schema version of the decision record.\n"
+		"# TYPE htgate_record_schema_version gauge\n"
+		"htgate_record_schema_version{%s} %d\n",
+		labels, in.decisions, labels, in.bytes, labels, in.oldest,
+		labels, in.version);
+	g_ptr_array_free(all, TRUE);
+}
+
+/* cmd_metrics - the Prometheus text format, to stdout or atomically to -o */
+static int
+cmd_metrics(struct record *rec, const char *out)
+{
+	FILE   *fp = stdout;
+	char   *tmp = NULL;
+
+	if (out != NULL) {
+		tmp = g_strdup_printf("%s.tmp", out);
+		if ((fp = fopen(tmp, "w")) == NULL)
+			die("%s: %s", tmp, g_strerror(errno));
+	}
+	write_metrics(fp, rec);
+	if (fflush(fp) != 0 || ferror(fp) || (fp != stdout && fclose(fp) != 0))
+		die("%s: write error", tmp ? tmp : "stdout");
+	if (tmp != NULL && rename(tmp, out) < 0)
+		die("%s: %s", out, g_strerror(errno));
+	g_free(tmp);
+	return (0);
+}
+
+/* cmd_init - create or migrate the schema */
+static int
+cmd_init(const char *target)
+{
+	char	err[512];
+	int	from = 0, to = 0;
+
+	if (record_init(target, &from, &to, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (from == to)
+		printf("schema version %d: up to date\n", to);
+	else if (from == 0)
+		printf("schema version %d: created\n", to);
+	else
+		printf("schema version %d: migrated from %d\n", to, from);
+	return (0);
+}
+
+/* cmd_purge - delete old rows in batches; the size after */
+static int
+cmd_purge(struct record *rec, long days)
+{
+	struct record_info in;
+	char	err[512];
+	double	longest;
+	long	n;
+
+	n = record_purge_ex(rec, days * 86400L, 0, &longest,
+			    err, sizeof(err));
+	if (n < 0)
+		die("%s", err);
+	printf("purged %ld records older than %ld days (longest batch %.0f ms)\n",
+	       n, days, longest);
+	if (record_info(rec, &in, err, sizeof(err)) == 0)
+		print_size(stdout, &in);
+	return (0);
+}
+
 /* main - open the record and run one command */
 int
 main(int argc, char **argv)
@@ -577,27 +820,34 @@ main(int argc, char **argv)
 	cmd = argv[ci];
 	if (!(strcmp(cmd, "summary") == 0 && ci == argc - 1)
 	    && !(strcmp(cmd, "show") == 0 && ci == argc - 2)
-	    && !(strcmp(cmd, "purge") == 0 && ci == argc - 1))
+	    && !(strcmp(cmd, "purge") == 0 && ci == argc - 1)
+	    && !(strcmp(cmd, "init") == 0 && ci == argc - 1)
+	    && !(strcmp(cmd, "info") == 0 && ci == argc - 1)
+	    && !(strcmp(cmd, "metrics") == 0 && ci == argc - 1))
 		usage();
 	path = db_path(&o, &retention);
 	if (o.older_than < 0)
 		o.older_than = retention;
-	if (access(path, F_OK) != 0)	/* don't create one by mistake */
+	if (strcmp(cmd, "init") == 0) {
+		rc = cmd_init(path);
+		g_free(path);
+		return (rc);
+	}
+	/* don't create an SQLite file by mistake */
+	if (!record_is_pg(path) && access(path, F_OK) != 0)
 		die("%s: %s", path, g_strerror(errno));
 	if ((rec = record_open(path, err, sizeof(err))) == NULL)
 		die("%s", err);
-	if (strcmp(cmd, "summary") == 0) {
-		rc = cmd_summary(record_db(rec), &o);
-	} else if (strcmp(cmd, "show") == 0) {
-		rc = cmd_show(record_db(rec), argv[ci + 1]);
-	} else {
-		long	n = record_purge(rec, o.older_than * 86400L, err, sizeof(err));
-
-		if (n < 0)
-			die("%s", err);
-		printf("purged %ld records older than %ld days\n", n, o.older_than);
-		rc = 0;
-	}
+	if (strcmp(cmd, "summary") == 0)
+		rc = cmd_summary(rec, &o);
+	else if (strcmp(cmd, "show") == 0)
+		rc = cmd_show(rec, argv[ci + 1]);
+	else if (strcmp(cmd, "info") == 0)
+		rc = cmd_info(rec, path);
+	else if (strcmp(cmd, "metrics") == 0)
+		rc = cmd_metrics(rec, o.out);
+	else
+		rc = cmd_purge(rec, o.older_than);
 	record_close(rec);
 	g_free(path);
 	return (rc);

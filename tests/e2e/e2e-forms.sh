@@ -38,7 +38,7 @@ postconf -c "$e" -e "recipient_canonical_maps = texthash:$e/canonical" ||
     e2e_fail "postconf recipient_canonical_maps"
 postfix -c "$e" reload >/dev/null 2>&1 || e2e_fail "postfix reload"
 sleep 1
-sb_render "$E2E_SAMPLES/thunderbird.eml" "$E2E_OUT/canon.eml"
+sb_render "$E2E_SAMPLES/thunderbird-two.eml" "$E2E_OUT/canon.eml"
 canon=$SB_MSGID
 sb_swaks_relay --from jan.devries@example.com --to desk@example.com \
     --data "@$E2E_OUT/canon.eml" >"$E2E_OUT/canon.swaks" 2>&1 || true

@@ -1,9 +1,10 @@
 #!/bin/bash
 # e2e-refuse.sh - non-conforming messages get their 5xx at the right SMTP
 # stage, naming the rule, and nothing of them reaches the HTG stand-in:
-# a Cc: header (end of message, HDR-CC), a Thunderbird multipart/mixed
-# message (end of message, MIME-SINGLE), an unknown stream (RCPT,
-# ENV-STREAM) and a sender no account covers (RCPT, ENV-AUTH).
+# a Cc: header (end of message, HDR-CC), a Thunderbird message with two
+# attachments (end of message, MIME-SINGLE; one would be unwrapped), an
+# unknown stream (RCPT, ENV-STREAM) and a sender no account covers (RCPT,
+# ENV-AUTH).
 . "${srcdir:-$(dirname "$0")/..}/e2e/e2e-lib.sh"
 e2e_begin 10146 10147
 
@@ -12,7 +13,7 @@ e2e_send cc ags-cc.eml erp@example.com AGS@htpoort.nl
 ids="$ids $SB_MSGID"
 e2e_assert_reply cc 5 END-OF-MESSAGE "[HTG HDR-CC]"
 
-e2e_send tb thunderbird.eml jan.devries@example.com AGS@htpoort.nl
+e2e_send tb thunderbird-two.eml jan.devries@example.com AGS@htpoort.nl
 ids="$ids $SB_MSGID"
 e2e_assert_reply tb 5 END-OF-MESSAGE "[HTG MIME-SINGLE]"
 

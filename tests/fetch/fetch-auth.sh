@@ -1,12 +1,12 @@
-#!/bin/sh
+#!/bin/bash
 # fetch-auth: wrong password -> clear error, nothing touched; a password
 # file open to others is refused; the password never shows.
-. "$srcdir/fetch/lib.sh" 2>/dev/null || . "$srcdir/lib.sh"
+. "$srcdir/fetch/lib.sh"
 POP3=10192 SMTP=10193
 
-make_pki
-start_dovecot good $POP3 good
-start_postfix $SMTP
+fetch_begin $POP3 $SMTP
+fetch_start_pop3 $POP3
+fetch_start_mta $SMTP
 write_conf "$T/htgate.conf" $POP3 "smtp:127.0.0.1:$SMTP"
 put_msg m1 "Answer"
 echo 'Wrong-Pass-Word' > "$T/company.pw"
@@ -20,7 +20,7 @@ check "wrong password: not in the output" sh -c "! grep -q Wrong-Pass-Word '$T/w
 
 printf '%s\n' "$PASSWORD" > "$T/company.pw"; chmod 644 "$T/company.pw"
 run_fetch "$T/mode.log"
-check "world-readable password file: exit 2" [ "$rc" -eq 2 ]
+check "world-readable password file: configuration error, exit 1" [ "$rc" -eq 1 ]
 check "world-readable password file: reported" grep -q 'password_file' "$T/mode.log"
 chmod 600 "$T/company.pw"
 

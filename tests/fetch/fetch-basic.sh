@@ -1,13 +1,13 @@
-#!/bin/sh
+#!/bin/bash
 # fetch-basic: every answer delivered once, routed, traced and deleted;
 # too large and unparseable answers stay; a second run is a no-op;
 # daemon mode polls; sendmail mode hands over through the real Postfix.
-. "$srcdir/fetch/lib.sh" 2>/dev/null || . "$srcdir/lib.sh"
+. "$srcdir/fetch/lib.sh"
 POP3=10180 SMTP=10181
 
-make_pki
-start_dovecot good $POP3 good
-start_postfix $SMTP
+fetch_begin $POP3 $SMTP
+fetch_start_pop3 $POP3
+fetch_start_mta $SMTP
 write_conf "$T/htgate.conf" $POP3 "smtp:127.0.0.1:$SMTP"
 
 put_msg m1 "Declaration response 1"
@@ -16,8 +16,8 @@ put_msg m3 "Control message SINGLEWINDOW AGS"
 # too large (fetch_max_size = 100K)
 put_msg big "Large" "$(head -c 150000 /dev/zero | tr '\0' 'x' | fold -w 76)"
 # unparseable: no header block at all
-mkdir -p "$T/mail/$MAILBOX/new"
-printf 'this is not a mail header\n\nbody\n' > "$T/mail/$MAILBOX/new/$(date +%s).junk.htgtest"
+mkdir -p "$POP3_MAILDIR/new"
+printf 'this is not a mail header\n\nbody\n' > "$POP3_MAILDIR/new/$(date +%s).junk.htgtest"
 chown -R nobody:nogroup "$T/mail"
 
 run_fetch "$T/run1.log"
@@ -31,7 +31,7 @@ check "queue id from the 250 reply is logged" \
 	grep -q 'message_id=<m1@htpoort.test> queue_id=[0-9A-Za-z]\{6,\} recipient=answers@local.test outcome=delivered' "$T/run1.log"
 check "too large reported" grep -q 'outcome=kept reason="too large' "$T/run1.log"
 check "unparseable reported" grep -q 'outcome=kept reason="unparseable' "$T/run1.log"
-f=$(find "$T/vmail/answers/new" -type f | head -1)
+f=$(find "$MTA/vmail/answers/new" -type f | head -1)
 check "X-HTG-Account header" grep -q '^X-HTG-Account: company' "$f"
 check "X-HTG-Mailbox header" grep -q "^X-HTG-Mailbox: $MAILBOX" "$f"
 check "X-HTG-UIDL header" grep -q '^X-HTG-UIDL: [0-9A-Fa-f]\{16\}' "$f"
@@ -45,9 +45,9 @@ check "run 2 delivers nothing new" [ "$(delivered_count answers)" -eq 2 ]
 check "run 2 reports the kept messages again" [ "$(grep -c 'outcome=kept' "$T/run2.log")" -eq 2 ]
 
 # Clean the server, then daemon mode picks up a new answer.
-rm -f "$T/mail/$MAILBOX"/new/*big* "$T/mail/$MAILBOX"/new/*junk* "$T/mail/$MAILBOX"/cur/*big* "$T/mail/$MAILBOX"/cur/*junk*
+rm -f "$POP3_MAILDIR"/new/*big* "$POP3_MAILDIR"/new/*junk* "$POP3_MAILDIR"/cur/*big* "$POP3_MAILDIR"/cur/*junk*
 "$FETCH" -c "$T/htgate.conf" -d -i 1 -t 10 2>"$T/daemon.log" &
-DPID=$!; PIDS="$PIDS $DPID"
+DPID=$!; SB_STARTED_PIDS="$SB_STARTED_PIDS $DPID"
 sleep 1
 put_msg m4 "Later answer"
 check "daemon delivers a new answer" wait_delivered answers 3
@@ -58,7 +58,7 @@ check "daemon emptied the server" [ "$(server_count)" -eq 0 ]
 # sendmail mode through the same private Postfix (MAIL_CONFIG).
 write_conf "$T/htgate.conf" $POP3 "sendmail:/usr/sbin/sendmail"
 put_msg m5 "Via sendmail"
-MAIL_CONFIG=$T/postfix run_fetch "$T/run3.log"
+MAIL_CONFIG=$MTA/etc run_fetch "$T/run3.log"
 check "sendmail mode exits 0" [ "$rc" -eq 0 ]
 check "sendmail mode delivered" wait_delivered answers 4
 check "-a with an unknown account is a usage error" sh -c \

@@ -1,20 +1,18 @@
-#!/bin/sh
+#!/bin/bash
 # fetch-record: with the decision record on, an HTG answer or DSN that
 # names the Message-ID (In-Reply-To/References, returned headers) or the
 # ENVID (Original-Envelope-Id) of a message in the record goes to the
 # person who sent it; an answer about a refused message, or about
 # nothing in the record, goes to the default mailbox; with the record
 # off, everything goes to the default mailbox.  Ports 10172-10173.
-. "$srcdir/fetch/lib.sh" 2>/dev/null || . "$srcdir/lib.sh"
+. "$srcdir/fetch/lib.sh"
 POP3=10172 SMTP=10173
 FILL=$top_builddir/tests/report/record_fill
 [ -x "$FILL" ] || tap_bail_out "$FILL not built"
 
-make_pki
-start_dovecot good $POP3 good
-start_postfix $SMTP
-postconf -c "$T/postfix" -e "virtual_mailbox_maps = inline:{ {answers@local.test=answers/}, {sw@local.test=sw/}, {postmaster@local.test=postmaster/}, {erp@local.test=erp/} }"
-postfix -c "$T/postfix" reload >/dev/null 2>&1; sleep 1
+fetch_begin $POP3 $SMTP
+fetch_start_pop3 $POP3
+fetch_start_mta $SMTP
 write_conf "$T/htgate.conf" $POP3 "smtp:127.0.0.1:$SMTP" "[record]" "enabled = yes"
 
 # The record: one delivered message of erp@, one refused message of refused@.
@@ -24,7 +22,7 @@ printf '%s\th\tQ1\teom\taccept\t-\terp@local.test\t-\tAGS@htpoort.test\tAGS\ttes
 
 # put_raw NAME HEADERS BODY - a message with extra header lines
 put_raw() {
-	d=$T/mail/$MAILBOX
+	d=$POP3_MAILDIR
 	mkdir -p "$d/new" "$d/cur" "$d/tmp"
 	printf 'From: HTG <noreply@htpoort.test>\nTo: %s\nSubject: %s\nMessage-ID: <%s@htpoort.test>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n%b\n%b\n' \
 		"$MAILBOX" "answer $1" "$1" "$2" "$3" >"$d/new/$(date +%s).$1.htgtest"
@@ -44,7 +42,7 @@ check "answers about a refused or unknown message go to answers@" wait_delivered
 check "the log names erp@ as recipient twice" \
 	[ "$(grep -c 'recipient=erp@local.test outcome=delivered' "$T/run1.log")" -eq 2 ]
 check "erp@ got the reply and the DSN" \
-	sh -c "grep -q '^Subject: answer reply' $T/vmail/erp/new/* && grep -q '^Subject: answer dsn' $T/vmail/erp/new/*"
+	sh -c "grep -q '^Subject: answer reply' $MTA/vmail/erp/new/* && grep -q '^Subject: answer dsn' $MTA/vmail/erp/new/*"
 
 # The record off: the same reply goes to the default mailbox.
 write_conf "$T/htgate.conf" $POP3 "smtp:127.0.0.1:$SMTP" "[record]" "enabled = no"

@@ -1,16 +1,16 @@
-#!/bin/sh
+#!/bin/bash
 # fetch-state: the state file is written as a new file (O_EXCL|O_NOFOLLOW,
 # mode 0600) renamed into place, and checked when read; a symbolic link,
 # a FIFO, a file of another user or one writable by group in its place,
 # a symbolic link in place of the lock, or a state directory writable by
 # others is refused with a clear error, nothing is fetched and the link's
 # target is never touched.  -S puts the state into a directory of its own.
-. "$srcdir/fetch/lib.sh" 2>/dev/null || . "$srcdir/lib.sh"
+. "$srcdir/fetch/lib.sh"
 POP3=10197 SMTP=10198
 
-make_pki
-start_dovecot good $POP3 good
-start_postfix $SMTP
+fetch_begin $POP3 $SMTP
+fetch_start_pop3 $POP3
+fetch_start_mta $SMTP
 write_conf "$T/htgate.conf" $POP3 "smtp:127.0.0.1:$SMTP"
 S=$T/state
 SF=$S/fetch-company.state

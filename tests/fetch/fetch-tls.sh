@@ -1,14 +1,17 @@
-#!/bin/sh
+#!/bin/bash
 # fetch-tls: no STLS -> no credentials sent; TLS below 1.3, a certificate
-# for another host or from an unknown CA -> refused before logging in.
-. "$srcdir/fetch/lib.sh" 2>/dev/null || . "$srcdir/lib.sh"
+# for another host or from an unknown CA, data sent before the TLS
+# handshake (command injection) -> refused before logging in.
+. "$srcdir/fetch/lib.sh"
 NOSTLS=10188 TLS12=10189 WRONG=10190 GOOD=10191 SMTP=10199	# SMTP: nobody listens
+INJECT=10125
 
-make_pki
+fetch_begin $GOOD $SMTP
+sb_make_cert wrong DNS:wrong.example
 start_helper nostls $NOSTLS "$T/nostls.wire"
-start_helper tls12 $TLS12 "$T/pki/good.crt" "$T/pki/good.key" "$T/tls12.wire"
-start_dovecot wrong $WRONG wrong
-start_dovecot good $GOOD good
+start_helper tls12 $TLS12 "$T/ca/server.crt" "$T/ca/server.key" "$T/tls12.wire"
+fetch_start_pop3 $WRONG pop3-wrong wrong
+fetch_start_pop3 $GOOD
 wait_port $NOSTLS && wait_port $TLS12 || tap_bail_out "helpers did not start"
 put_msg m1 "Answer"
 
@@ -35,11 +38,26 @@ run_fetch "$T/wrongname.log"
 check "wrong-host cert (name): refused" grep -q 'certificate verification failed: hostname mismatch' "$T/wrongname.log"
 
 write_conf "$T/htgate.conf" $GOOD "smtp:127.0.0.1:$SMTP"
-sed -i "s|^ca_file = .*|ca_file = $T/pki/other-ca.crt|" "$T/htgate.conf"
+sed -i "s|^ca_file = .*|ca_file = $T/ca/rogue.crt|" "$T/htgate.conf"
 run_fetch "$T/unknownca.log"
 check "unknown CA: exit 1" [ "$rc" -eq 1 ]
 check "unknown CA: refused" grep -q 'certificate verification failed: unable to get local issuer certificate' "$T/unknownca.log"
-check "refused servers never saw a login" sh -c "! grep -q 'user=<$MAILBOX>' '$T'/dovecot-*.log"
+check "refused servers never saw a login" sh -c "! grep -q 'user=<$MAILBOX>' '$T'/pop3*/dovecot.log"
+
+# A server that sends a second line with its answer to STLS: whatever
+# came before the handshake could be taken for an answer inside TLS.
+mkdir -p "$T/inject/new" "$T/inject-flags"
+touch "$T/inject-flags/inject"
+start_helper pop3 $INJECT "$T/ca/server.crt" "$T/ca/server.key" "$T/inject" \
+	"$MAILBOX" "$T/company.pw" "$T/inject-flags" "$T/inject.wire"
+wait_port $INJECT
+write_conf "$T/htgate.conf" $INJECT "smtp:127.0.0.1:$SMTP"
+run_fetch "$T/inject.log"
+check "data before the TLS handshake: exit 1" [ "$rc" -eq 1 ]
+check "data before the TLS handshake: refused" \
+	grep -q 'server sent data before the TLS handshake; refusing' "$T/inject.log"
+check "data before the TLS handshake: no login" \
+	sh -c "! grep -q '^AUTH\\|^USER' '$T/inject.wire'"
 check "message untouched" [ "$(server_count)" -eq 1 ]
 
 write_conf "$T/htgate.conf" $GOOD "smtp:127.0.0.1:$SMTP"

@@ -202,8 +202,8 @@ write_bad_conf "$T/bad.conf"
 # -n: configuration check
 rc=0
 out=$("$MILTER" -n -c "$T/htgate.conf" 2>&1) || rc=$?
-check "-n on a good config prints 'FILE: OK' and exits 0 ($rc: $out)" \
-	test $rc -eq 0 -a "$out" = "$T/htgate.conf: OK"
+check "-n on a good config prints 'FILE: configuration OK' and exits 0 ($rc: $out)" \
+	test $rc -eq 0 -a "$out" = "$T/htgate.conf: configuration OK"
 rc=0
 out=$("$MILTER" -n -c "$T/bad.conf" 2>&1) || rc=$?
 case $out in "$T/bad.conf:3: "*) ok=0 ;; *) ok=1 ;; esac

@@ -13,7 +13,12 @@
 #	holder refused); four threads sharing one handle
 #	write 1000 rows; purge; the body hash; the [record] keys of
 #	htgate.conf (file:line errors, database default, retention used by
-#	purge).
+#	purge).  Issue 13: schema version 3 in schema_version (and PRAGMA
+#	user_version); the query plan of every lookup uses an index (a full
+#	scan of a table fails the test), the summaries read covering
+#	indexes; init, info (database size), metrics parsed by the
+#	Prometheus text-format parser of Debian's python3-prometheus-client
+#	(plus a strict line check).
 #	TAP (tests/tap.sh): one line per check; exit 0 all passed, 1 a
 #	failure; skipped when sqlite3 or python3 is missing.
 # OWNERSHIP
@@ -22,6 +27,7 @@
 set -u
 : "${top_builddir:?}"
 REPORT=${REPORT:-$top_builddir/tools/htgate-report}
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 FILL=${FILL:-$top_builddir/tests/report/record_fill}
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/tap.sh"
 for b in sqlite3 python3; do
@@ -65,7 +71,41 @@ done >"$TMP/in.tsv"
 "$FILL" "$DB" tsv <"$TMP/in.tsv" || tap_bail_out "record_fill tsv failed"
 check "rows written" "$(wc -l <"$TMP/in.tsv" | tr -d ' ')" "$(sqlite3 "$DB" 'select count(*) from decision')"
 check "journal mode" "wal" "$(sqlite3 "$DB" 'pragma journal_mode')"
-check "schema version" "2" "$(sqlite3 "$DB" 'pragma user_version')"
+check "schema version" "3" "$(sqlite3 "$DB" 'select max(version) from schema_version')"
+check "PRAGMA user_version follows schema_version" "3" "$(sqlite3 "$DB" 'pragma user_version')"
+"$REPORT" -d "$DB" init | grep -q '^schema version 3: up to date$' && ok "init: up to date" || fail "init: up to date"
+"$REPORT" -d "$TMP/new.db" init | grep -q '^schema version 3: created$' && ok "init: created" || fail "init: created"
+out=$("$REPORT" -d "$DB" info)
+echo "$out" | grep -q '^backend: sqlite$' && echo "$out" | grep -q '^decisions: 9$' \
+	&& echo "$out" | grep -qE '^database size: [0-9]+ bytes' && ok "info: backend, rows, size" || fail "info" "$out"
+
+# EXPLAIN QUERY PLAN: every lookup uses an index; a full scan of a table
+# ("SCAN decision" without an index) fails; a summary reads an index
+for q in claim claimed show sender_of purge rate; do
+	plan=$("$FILL" "$DB" explain $q)
+	if echo "$plan" | grep -qE 'SCAN (decision|claim|rate_event)( |;|$)' || [ -z "$plan" ]; then
+		fail "query plan of $q uses an index" "$plan"
+	else
+		ok "query plan of $q uses an index"
+	fi
+done
+plan=$("$FILL" "$DB" explain summary-since)
+case $plan in *"COVERING INDEX"*) ok "summary reads a covering index" ;;
+*) fail "summary reads a covering index" "$plan" ;; esac
+
+# metrics: the Prometheus text format, parsed; the counts of the rows
+"$REPORT" -d "$DB" metrics -o "$TMP/htgate.prom" && [ ! -e "$TMP/htgate.prom.tmp" ] \
+	&& ok "metrics -o writes the file (renamed into place)" || fail "metrics -o"
+if /usr/bin/python3 -c 'import prometheus_client.parser' 2>/dev/null; then
+	got=$(/usr/bin/python3 "$top_srcdir/tests/report/prom_check.py" "$TMP/htgate.prom" 2>&1)
+	check "metrics parsed: decisions, HDR-CC findings, rejects, histogram, rows" "9 4 4 histogram 9" "$got"
+else
+	tap_skip "metrics parsed by prometheus_client" "python3-prometheus-client not installed"
+fi
+bad=$(grep -v -E '^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\})? -?[0-9.e+]+)$' "$TMP/htgate.prom")
+check "metrics: every line is a HELP, TYPE or sample line" "" "$bad"
+grep -q '^htgate_record_write_seconds_bucket{daemon="milter",le="+Inf"} ' "$TMP/htgate.prom" \
+	&& ok "metrics: write latency histogram with +Inf" || fail "metrics: write latency histogram"
 
 # expect - "key total accepted rejected tempfailed" lines from the input, by field
 # (1 day, 2 rule, 3 sender), sorted like the text output of that kind

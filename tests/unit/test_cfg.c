@@ -87,6 +87,33 @@ static const struct bad_case {
 	{"[rules]\nHDR-CC = maybe\n", ":2: HDR-CC: \"maybe\" is not one of"},
 	{"[rules]\nINTERNAL = warn\n", ":2: INTERNAL is always tempfail"},
 	{"[global]\nstate_dir = \xff\xfe\n", ":2: line is not valid UTF-8"},
+	{"[stream AGS]\nrules = HDR-CC\n", ":2: rules: \"HDR-CC\" is not a list of RULE:action"},
+	{"[stream AGS]\nrules = NOPE:reject\n", ":2: rules: \"NOPE:reject\" names an unknown rule"},
+	{"[stream AGS]\nrules = HDR-CC:reject, HDR-CC:warn\n", "names a rule twice"},
+	{"[stream AGS]\nrules = HDR-CC:maybe\n", "has an action other than"},
+	{"[stream AGS]\nrules = HDR-CC:fix\n", "asks fix of a rule htgate cannot fix"},
+	{"[stream AGS]\nrules = INTERNAL:warn\n", "sets INTERNAL, which is always tempfail"},
+	{"[stream AGS]\nenvironments = ,\n", ":2: environments: no environment given"},
+	{"[account a]\nsenders = , ,\n", ":2: senders: empty list"},
+	{"[account a]\nsenders = *\nfetch_environment = mars\n", ":3: fetch_environment: unknown environment \"mars\""},
+	{"[environment e1]\nenvelope_domain = a\nheader_domain = a\n[environment e2]\nenvelope_domain = b\nheader_domain = b\n"
+	 "[environment e3]\nenvelope_domain = c\nheader_domain = c\n[environment e4]\nenvelope_domain = d\nheader_domain = d\n"
+	 "[environment e5]\nenvelope_domain = e\nheader_domain = e\n[environment e6]\nenvelope_domain = f\nheader_domain = f\n"
+	 "[environment e7]\nenvelope_domain = g\nheader_domain = g\n[environment e8]\nenvelope_domain = h\nheader_domain = h\n"
+	 "[environment e9]\nenvelope_domain = i\nheader_domain = i\n", ":25: more than 8 environments"},
+	{"[global]\non_internal_error = warn\n", ": on_internal_error must be tempfail or reject"},
+	{"[global]\nlanguage = en nl en\n", ":2: language: at most 2 languages"},
+	{"[global]\nlanguage = ,\n", ":2: language: empty"},
+	{"[global]\nlanguage = en, fr\n", ":2: language: \"fr\" is not en or nl"},
+	{"[rules]\nHDR-CC = reject\nHDR-CC = warn\n", ":3: rule HDR-CC given twice"},
+	{"[record]\nduplicate_action = fix\n", ":2: duplicate_action: a duplicate cannot be fixed; use reject, tempfail, warn or ignore"},
+	{"[record]\nduplicate_action = maybe\n", ":2: duplicate_action: \"maybe\" is not one of ignore, warn, fix, tempfail or reject"},
+	{"[rules]\nHDR-CC = fix\n", ":2: HDR-CC cannot be fixed by htgate; use reject, tempfail, warn or ignore"},
+	{"[environment e]\nenvelope_domain = x\nheader_domain = y\nsmtp_port = 1K\n", ":4: smtp_port: \"1K\" is not a number from 1 to 65535"},
+	{"[global]\nmax_line_length = 2M\n", ":2: max_line_length: \"2M\" is not a number from 76 to 1048576 (K, M, G allowed)"},
+	{"[global]\n = x\n", ":2: empty key before '='"},
+	{"[record x]\n", ":1: [record] takes no name"},
+	{"[global]\nfetch_sender = \n", ":2: fetch_sender: \"\" is empty or not a bare address"},
 };
 
 START_TEST(test_bad_file)
@@ -316,6 +343,119 @@ START_TEST(test_account_lookup_order)
 }
 END_TEST
 
+/* cfg_dump: every key of every section, each type in its words. */
+START_TEST(test_dump)
+{
+	static const char *const want[] = {
+		"# effective configuration of ", "\n[global]\nlanguage = nl en\n",
+		"report_only = yes\n", "size_limit = 2097152\n",
+		"on_internal_error = reject\n", "fetch_interval = 120\n",
+		"policy_default_action = " CFG_POLICY_DEFAULT_ACTION "\n",
+		"\n[environment test]\nenvelope_domain = msa-smtp.t.nl\n",
+		"smtp_host = msa-smtp.t.nl\n", "tls_name = msa-smtp.t.nl\n",
+		"pop3_host = pop.t.nl\npop3_port = 995\n",
+		"\n[stream SW]\nprofile = single-window\nenvironments = test\n",
+		"\n[stream AGS]\nprofile = standard\nenvironments = test\n",
+		"\n[account erp]\nmailbox = erp@t.nl\nsenders = erp@a.nl @b.nl\n",
+		"sasl_users =\n", "streams = SW AGS\n", "rate = defer\n",
+		"fetch = yes\nfetch_environment = test\n",
+		"\n[account other]\n", "rate = off\n",
+		"\n[route r1]\naccount = erp\nheader = Subject\npattern = *SW*\n"
+		"recipient = sw@a.nl\n",
+		"\n[record]\nenabled = yes\n", "duplicate_action = warn\n",
+		"\n[rules]\n", "HDR-CC = warn\n", "INTERNAL = tempfail\n",
+	};
+	char   *pw = write_conf("dump.pw", "x\n", 0600);
+	char   *text = g_strdup_printf(
+		"[global]\nlanguage = nl en\nreport_only = yes\nsize_limit = 2M\n"
+		"on_internal_error = reject\nfetch_interval = 120\n"
+		"[environment test]\nenvelope_domain = msa-smtp.t.nl\n"
+		"header_domain = t.nl\npop3_host = pop.t.nl\npop3_port = 995\n"
+		"[stream SW]\nprofile = single-window\n[stream AGS]\n"
+		"[account erp]\nmailbox = erp@t.nl\nsenders = erp@a.nl, @b.nl\n"
+		"streams = SW AGS\nrate = defer\npassword_file = %s\nfetch = yes\n"
+		"[account other]\nsenders = *\nrate = off\n"
+		"[route r1]\naccount = erp\nheader = Subject\npattern = *SW*\n"
+		"recipient = sw@a.nl\n[record]\nenabled = yes\n"
+		"duplicate_action = warn\n[rules]\nHDR-CC = warn\n", pw);
+	char	err[1024], *out = NULL;
+	size_t	outlen = 0, i;
+	struct htg_cfg *cfg = load_text(text, err, sizeof(err));
+	FILE   *fp;
+
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &outlen));
+	cfg_dump(cfg, fp);
+	fclose(fp);
+	for (i = 0; i < G_N_ELEMENTS(want); i++)
+		ck_assert_msg(strstr(out, want[i]) != NULL, "dump lacks \"%s\":\n%s",
+			      want[i], out);
+	ck_assert_ptr_null(strstr(out, "\nx\n"));	/* never the secret */
+	ck_assert_int_eq(cfg_rule_action(cfg, (enum htg_rule_id) RULE_COUNT),
+			 HTG_ACT_TEMPFAIL);
+	free(out);
+	cfg_unref(cfg);
+	g_free(text);
+	g_free(pw);
+}
+END_TEST
+
+/* cfg_keys_print: "section key<TAB>default<TAB>doc", every row with a doc */
+START_TEST(test_keys_print)
+{
+	char   *out = NULL, **lines;
+	size_t	outlen = 0;
+	FILE   *fp = open_memstream(&out, &outlen);
+	int	i, n = 0;
+
+	cfg_keys_print(fp);
+	fclose(fp);
+	ck_assert_ptr_nonnull(strstr(out, "global policy_default_action\t"
+				     CFG_POLICY_DEFAULT_ACTION "\t"));
+	ck_assert_ptr_nonnull(strstr(out, "environment envelope_domain\t-\t"));
+	ck_assert_ptr_nonnull(strstr(out, "record database\t\t"));
+	lines = g_strsplit(out, "\n", -1);
+	for (i = 0; lines[i] != NULL && lines[i][0]; i++, n++) {
+		char  **f = g_strsplit(lines[i], "\t", -1);
+
+		ck_assert_msg(g_strv_length(f) == 3 && f[2][0] != 0,
+			      "row without a doc string: %s", lines[i]);
+		g_strfreev(f);
+	}
+	ck_assert_int_gt(n, 40);
+	g_strfreev(lines);
+	free(out);
+}
+END_TEST
+
+/* cfg_secret_read and cfg_check_secrets: missing, empty, unset. */
+START_TEST(test_secret_errors)
+{
+	char   *empty = write_conf("empty.pw", "\n", 0600);
+	char   *text, buf[64], err[1024];
+	struct htg_cfg *cfg;
+
+	ck_assert_int_eq(cfg_secret_read(empty, buf, sizeof(buf), err,
+					 sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "empty.pw: empty"));
+	ck_assert_int_eq(cfg_secret_read("", buf, sizeof(buf), err,
+					 sizeof(err)), -1);
+	ck_assert_str_eq(err, "no password_file configured");
+	ck_assert_int_eq(cfg_secret_read("/nonexistent/x.pw", buf, sizeof(buf),
+					 err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "/nonexistent/x.pw: No such file or directory");
+	text = g_strdup("[account a]\nsenders = *\npassword_file = /nonexistent/x.pw\n");
+	cfg = load_text(text, err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_int_eq(cfg_check_secrets(cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, ":1: [account a] password_file "
+				     "/nonexistent/x.pw: No such file"));
+	cfg_unref(cfg);
+	g_free(text);
+	g_free(empty);
+}
+END_TEST
+
 /* The current snapshot: set/get reference counting. */
 START_TEST(test_current_snapshot)
 {
@@ -342,19 +482,20 @@ END_TEST
 static Suite *
 cfg_suite(void)
 {
+	const TTest *tests[] = {
+		test_missing_file, test_overlong_line, test_shipped_conf,
+		test_defaults_and_values, test_sender_patterns,
+		test_secret_files, test_nul_in_line, test_account_lookup_order,
+		test_current_snapshot, test_dump, test_keys_print,
+		test_secret_errors,
+	};
 	Suite  *s = suite_create("cfg");
 	TCase  *tc = tcase_create("cfg");
+	size_t	i;
 
 	tcase_add_loop_test(tc, test_bad_file, 0, G_N_ELEMENTS(bad_cases));
-	tcase_add_test(tc, test_missing_file);
-	tcase_add_test(tc, test_overlong_line);
-	tcase_add_test(tc, test_shipped_conf);
-	tcase_add_test(tc, test_defaults_and_values);
-	tcase_add_test(tc, test_sender_patterns);
-	tcase_add_test(tc, test_secret_files);
-	tcase_add_test(tc, test_nul_in_line);
-	tcase_add_test(tc, test_account_lookup_order);
-	tcase_add_test(tc, test_current_snapshot);
+	for (i = 0; i < G_N_ELEMENTS(tests); i++)
+		tcase_add_test(tc, tests[i]);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -332,6 +332,16 @@ static const struct tc {
 	{.label = "MIME-TYPE text/html",
 	 .text = H_FROM H_TO H_REST "Content-Type: text/html; charset=utf-8\r\n\r\n<p>x</p>\r\n",
 	 .want = HTG_REJECT, .want_findings = "reject:MIME-TYPE reject:MIME-DISPOSITION"},
+	{.label = "MIME-TYPE Outlook's winmail.dat (Rich Text)",
+	 .text = H_FROM H_TO H_REST "Content-Type: application/ms-tnef; name=\"winmail.dat\"\r\n"
+		 "Content-Transfer-Encoding: base64\r\n"
+		 "Content-Disposition: attachment; filename=\"winmail.dat\"\r\n" B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-TYPE"},
+	{.label = "MIME-TYPE winmail.dat labelled octet-stream",
+	 .text = H_FROM H_TO H_REST "Content-Type: application/octet-stream\r\n"
+		 "Content-Transfer-Encoding: base64\r\n"
+		 "Content-Disposition: attachment; filename=\"winmail.dat\"\r\n" B_B64,
+	 .want = HTG_REJECT, .want_findings = "reject:MIME-TYPE"},
 	{.label = "MIME-TYPE text/plain without disposition only warns",
 	 .text = H_FROM H_TO H_REST "Content-Type: text/plain; charset=utf-8\r\n\r\nhallo\r\n",
 	 .want = HTG_ACCEPT, .want_findings = "warn:MIME-DISPOSITION"},
@@ -668,6 +678,43 @@ START_TEST(test_texts_ascii)
 					      "%s: non-ASCII text \"%s\"",
 					      r->name, texts[k]);
 	}
+	/* the hints for mail-client users go into the same replies */
+	for (id = HTG_HINT_NONE + 1; id < HTG_HINT_COUNT; id++) {
+		int	lang;
+
+		for (lang = 0; lang < 2; lang++) {
+			const char *h = hint_text((enum htg_hint) id, lang);
+
+			ck_assert_msg(h != NULL && *h, "hint %d/%d missing", id, lang);
+			ck_assert_msg(strlen(h) + 32 < HTG_REPLY_LINE, "hint too long: %s", h);
+			for (t = h; *t; t++)
+				ck_assert_msg((unsigned char) *t < 128,
+					      "hint %d: non-ASCII text \"%s\"", id, h);
+		}
+	}
+	ck_assert_ptr_null(hint_text(HTG_HINT_NONE, 0));
+}
+END_TEST
+
+/* HDR-CC tells a mail-client user what to do, in both languages */
+START_TEST(test_reply_hint)
+{
+	struct htg_msg *msg = htg_msg_new(cfg, 0);
+	struct htg_reply r;
+
+	htg_msg_mail(msg, "<jan@example.com>", NULL);
+	htg_msg_rcpt(msg, "<AGS@htpoort.nl>", NULL);
+	htg_msg_header(msg, "From", "jan@example.com");
+	htg_msg_header(msg, "To", "AGS@htpoort.nl");
+	htg_msg_header(msg, "Cc", "boss@example.com");
+	ck_assert_int_eq(htg_msg_eoh(msg), HTG_REJECT);
+	ck_assert_int_ge(htg_msg_reply(msg, &r), 4);
+	ck_assert_msg(strncmp(r.lines[0], "[HTG HDR-CC] Cc and Bcc", 23) == 0, "%s", r.lines[0]);
+	ck_assert_str_eq(r.lines[1], "[HTG HDR-CC] In your mail client, empty the Cc "
+			 "and Bcc fields and send the message to the HTG address alone.");
+	ck_assert_msg(strncmp(r.lines[3], "[HTG HDR-CC] Maak in uw mailprogramma", 37) == 0,
+		      "%s", r.lines[3]);
+	htg_msg_free(msg);
 }
 END_TEST
 
@@ -682,6 +729,7 @@ main(void)
 	tcase_add_test(tc, test_fix_values);
 	tcase_add_test(tc, test_reply_format);
 	tcase_add_test(tc, test_texts_ascii);
+	tcase_add_test(tc, test_reply_hint);
 	tcase_add_test(tc, test_defer_mode);
 	tcase_add_test(tc, test_report_only);
 	tcase_add_test(tc, test_egress_route);

@@ -10,7 +10,14 @@
  *	with its own connection as separate processes have, claiming one
  *	Message-ID at the same moment exactly one succeeds; a version 1
  *	database is migrated with its delivered identifiers claimed;
- *	record_purge() drops old claims.
+ *	record_purge() drops old claims.  Group commit: threads sharing one
+ *	handle write every row once and the tallies count them; a sliding
+ *	window (record_rate_take) counts, refuses and forgets.
+ *
+ *	With HTGATE_TEST_PG_URL set (tests/pg/run.sh starts a server) the
+ *	same cases run against PostgreSQL: the schema is created with
+ *	record_init() and emptied before each case; the version 1 migration
+ *	is SQLite's alone.
  */
 #include "config.h"
 
@@ -33,13 +40,28 @@
 
 static char dir[] = "/tmp/htgate-test-record-XXXXXX";
 static char path[512];
+static const char *pg_url;		/* HTGATE_TEST_PG_URL */
 
-/* setup - a fresh database path per test */
+/* setup - a fresh database per test: a new file, or emptied tables */
 static void
 setup(void)
 {
 	static int n;
+	char	err[256];
+	struct record *rec;
 
+	if (pg_url != NULL) {
+		snprintf(path, sizeof(path), "%s", pg_url);
+		ck_assert_msg(record_init(path, NULL, NULL, err, sizeof(err)) == 0,
+			      "%s", err);
+		rec = record_open(path, err, sizeof(err));
+		ck_assert_msg(rec != NULL, "%s", err);
+		ck_assert_msg(record_sql(rec, "TRUNCATE decision, claim, tally,"
+					 " rate_event, fetch_msg", err,
+					 sizeof(err)) == 0, "%s", err);
+		record_close(rec);
+		return;
+	}
 	if (n == 0 && mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/record%d.db", dir, n++);
@@ -71,8 +93,9 @@ claimed(struct record *rec, const char *msgid, const char *envid, long window)
 static void
 sql(struct record *rec, const char *stmt)
 {
-	ck_assert_int_eq(sqlite3_exec(record_db(rec), stmt, NULL, NULL, NULL),
-			 SQLITE_OK);
+	char	err[256];
+
+	ck_assert_msg(record_sql(rec, stmt, err, sizeof(err)) == 0, "%s", err);
 }
 
 START_TEST(test_claim_rules)
@@ -174,6 +197,8 @@ START_TEST(test_migrate_v1)
 	char	err[256];
 	struct record *rec;
 
+	if (pg_url != NULL)
+		return;			/* SQLite's PRAGMA user_version only */
 	/* a version 1 record: two delivered messages, one refused */
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db,
@@ -195,6 +220,137 @@ START_TEST(test_migrate_v1)
 			 RECORD_DUP_MSGID | RECORD_DUP_ENVID);
 	ck_assert_int_eq(claimed(rec, "<refused@x>", NULL, DAY), 0);
 	ck_assert_int_eq(claim(rec, "<old@x>", NULL, "H1", DAY), RECORD_DUP_MSGID);
+	record_close(rec);
+	/* the version went into schema_version; user_version follows it */
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "SELECT 1 FROM schema_version WHERE"
+		" version = 1 AND note = 'from PRAGMA user_version'", NULL, NULL,
+		NULL), SQLITE_OK);
+	{
+		sqlite3_stmt *st;
+
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT group_concat(version)"
+			" FROM schema_version", -1, &st, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_str_eq((const char *) sqlite3_column_text(st, 0), "1,2,3");
+		sqlite3_finalize(st);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
+			&st, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_int_eq(sqlite3_column_int(st, 0), RECORD_SCHEMA_VERSION);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
+END_TEST
+
+struct writer {
+	struct record *rec;
+	int	index;
+	int	failed;
+};
+
+/* write_many - one thread: 200 rows through the shared handle */
+static void *
+write_many(void *arg)
+{
+	struct writer *w = arg;
+	struct record_entry e = {.action = "accept", .daemon = "milter",
+		.stream = "AGS", .environment = "production", .size = -1};
+	char	qid[32], err[256];
+	int	i;
+
+	e.queue_id = qid;
+	for (i = 0; i < 200; i++) {
+		snprintf(qid, sizeof(qid), "W%d-%d", w->index, i);
+		if (record_write(w->rec, &e, err, sizeof(err)) < 0)
+			w->failed++;
+	}
+	return (NULL);
+}
+
+/* What tally_sum() adds up. */
+struct tsum {
+	const char *name;
+	const char *labels_part;
+	long long sum;
+};
+
+/* tally_sum - add the value of every tally of arg's name and labels */
+static void
+tally_sum(void *arg, const char *name, const char *labels, long long value)
+{
+	struct tsum *t = arg;
+
+	if (strcmp(name, t->name) == 0
+	    && (t->labels_part == NULL || strstr(labels, t->labels_part)))
+		t->sum += value;
+}
+
+/* count_one - count the rows of show */
+static void
+count_one(void *arg, const struct record_entry *e)
+{
+	(void) e;
+	(*(int *) arg)++;
+}
+
+START_TEST(test_group_commit)
+{
+	pthread_t tid[8];
+	struct writer w[8];
+	char	err[256];
+	struct record *rec = record_open(path, err, sizeof(err));
+	struct tsum t = {"htgate_decisions_total", "action=\"accept\"", 0};
+	struct tsum h = {"htgate_record_write_seconds_count", NULL, 0};
+	struct record_info in;
+	int	i, n = 0;
+
+	ck_assert_msg(rec != NULL, "%s", err);
+	for (i = 0; i < 8; i++) {
+		w[i] = (struct writer) {.rec = rec, .index = i};
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, write_many, &w[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(tid[i], NULL);
+		ck_assert_int_eq(w[i].failed, 0);
+	}
+	ck_assert_int_eq(record_info(rec, &in, err, sizeof(err)), 0);
+	ck_assert_int_eq(in.decisions, 1600);
+	ck_assert_int_eq(in.version, RECORD_SCHEMA_VERSION);
+	ck_assert_int_ge(record_show(rec, "W7-199", count_one, &n, err,
+				     sizeof(err)), 1);
+	ck_assert_int_eq(n, 1);
+	record_close(rec);		/* commits the last latencies */
+	rec = record_open(path, err, sizeof(err));
+	ck_assert_msg(rec != NULL, "%s", err);
+	ck_assert_int_eq(record_tallies(rec, tally_sum, &t, err, sizeof(err)), 0);
+	ck_assert_int_eq(record_tallies(rec, tally_sum, &h, err, sizeof(err)), 0);
+	ck_assert_int_eq(t.sum, 1600);
+	ck_assert_int_eq(h.sum, 1600);
+	record_close(rec);
+}
+END_TEST
+
+START_TEST(test_rate_window)
+{
+	char	err[256];
+	struct record *rec = record_open(path, err, sizeof(err));
+
+	ck_assert_msg(rec != NULL, "%s", err);
+	/* two per minute: the third is over and not counted (defer) ... */
+	ck_assert_int_eq(record_rate_take(rec, "acct", 2, 60000, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(record_rate_take(rec, "acct", 2, 60000, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(record_rate_take(rec, "acct", 2, 60000, 0, err, sizeof(err)), 1);
+	/* ... another account has its own window */
+	ck_assert_int_eq(record_rate_take(rec, "other", 2, 60000, 0, err, sizeof(err)), 0);
+	/* a window of 1 ms has forgotten them all after a moment */
+	usleep(5000);
+	ck_assert_int_eq(record_rate_take(rec, "acct", 2, 1, 0, err, sizeof(err)), 0);
+	/* warn: counted even when over */
+	ck_assert_int_eq(record_rate_take(rec, "w", 1, 60000, 1, err, sizeof(err)), 0);
+	ck_assert_int_eq(record_rate_take(rec, "w", 1, 60000, 1, err, sizeof(err)), 1);
+	ck_assert_int_eq(record_rate_take(rec, "w", 2, 60000, 1, err, sizeof(err)), 1);
 	record_close(rec);
 }
 END_TEST
@@ -234,10 +390,15 @@ remove_dir(void)
 int
 main(void)
 {
-	Suite  *s = suite_create("record");
-	TCase  *tc = tcase_create("claims");
+	Suite  *s;
+	TCase  *tc;
 	int	failed;
 
+	pg_url = getenv("HTGATE_TEST_PG_URL");
+	if (pg_url != NULL && *pg_url == 0)
+		pg_url = NULL;
+	s = suite_create(pg_url ? "record-pg" : "record");
+	tc = tcase_create("claims");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_claim_rules);
@@ -245,8 +406,11 @@ main(void)
 	tcase_add_test(tc, test_claim_race);
 	tcase_add_test(tc, test_migrate_v1);
 	tcase_add_test(tc, test_purge_claims);
+	tcase_add_test(tc, test_group_commit);
+	tcase_add_test(tc, test_rate_window);
 	suite_add_tcase(s, tc);
 	failed = unit_run(s, 1);
-	remove_dir();
+	if (pg_url == NULL)
+		remove_dir();
 	return (failed ? 1 : 0);
 }

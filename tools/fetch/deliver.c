@@ -31,6 +31,11 @@
  *	FETCH_OK only when the MTA took responsibility (250 after DATA, or
  *	sendmail exit 0).  FETCH_TEMP for 4xx, a connection failure or
  *	sendmail's EX_TEMPFAIL; FETCH_FAIL for 5xx or another exit status.
+ * OWNERSHIP
+ *	The message is the caller's; struct deliver_info is filled in the
+ *	caller's storage.
+ * THREAD SAFETY
+ *	Single-threaded program (fetch.h); no static state.
  */
 #include "config.h"
 

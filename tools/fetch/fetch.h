@@ -11,12 +11,18 @@
  *	state.c (per-account lock and state file) and fetch_main.c
  *	(options, accounts, daemon loop, exit codes).
  *
+ * ERRORS
  *	Every fallible function returns one of enum fetch_status and writes
  *	a reason into a caller-owned err buffer.  The reason never holds a
  *	password; text from a peer in it is sanitised with log_sanitize().
+ * OWNERSHIP
+ *	Structures are the caller's (struct net_conn, struct pop3), or
+ *	opaque and freed by their module (struct fetch_state:
+ *	state_close()); see each file.
  * THREAD SAFETY
- *	Single-threaded program; no function keeps static state except the
- *	signal flags in fetch_main.c.
+ *	Single-threaded program; no function keeps static state except
+ *	fetch_main.c (the struct daemon of lib/daemon.c, whose signal flags
+ *	live there, and the configuration of daemon mode).
  */
 #ifndef HTG_FETCH_H
 #define HTG_FETCH_H
@@ -67,12 +73,14 @@ void	net_close(struct net_conn *nc);
 struct pop3_msg {
 	unsigned num;			/* message number in this session */
 	size_t	size;			/* octets, from LIST */
-	char	uidl[FETCH_UIDL_MAX + 1];
+	char	uidl[FETCH_UIDL_MAX + 1];	/* or the key of a server
+						 * without UIDL (fetch_main.c) */
 };
 
 struct pop3 {
 	struct net_conn nc;
 	int	open;
+	int	no_uidl;		/* the server has no UIDL (pop3_list) */
 };
 
 int	pop3_open(struct pop3 *p, const char *host, int port,
@@ -105,9 +113,22 @@ int	deliver_message(const struct htg_cfg *cfg,
 /* state.c: per-account lock and state of handed-over UIDLs */
 struct fetch_state;
 
-int	state_open(const char *dir, const char *account, int wait,
-	struct fetch_state **sp, char *err, size_t errlen);
+/* state_claim(): what to do with one listed answer */
+enum state_claim {
+	STATE_ERROR = -1,	/* the record failed: try again later */
+	STATE_NEW = 0,		/* claimed: retrieve and hand it over */
+	STATE_DONE = 1,		/* handed over already: DELE only */
+	STATE_BUSY = 2,		/* another htgate-fetch hands it over now */
+};
+
+int	state_open(const struct htg_cfg *cfg, const char *dir,
+	const char *account, int wait, struct fetch_state **sp, char *err,
+	size_t errlen);
 int	state_has(const struct fetch_state *st, const char *uidl);
+int	state_claim(struct fetch_state *st, const char *uidl, char *err,
+	size_t errlen);
+void	state_release(struct fetch_state *st);
+void	state_run(struct fetch_state *st, int status);
 int	state_add(struct fetch_state *st, const char *uidl,
 	char *err, size_t errlen);
 int	state_retain(struct fetch_state *st, const GArray *msgs,

@@ -2,8 +2,9 @@
  * NAME
  *	htgate-fetch - bring HTG's answers from the POP3 mailbox to the local MTA
  * SYNOPSIS
- *	htgate-fetch [-dnsv] [-a account] [-c config] [-i seconds]
- *		[-S state_dir] [-t seconds] [-w seconds]
+ *	htgate-fetch [-dfhlnsv] [-a account] [-c config] [-i seconds]
+ *		[-P pidfile] [-S state_dir] [-t seconds] [-u user]
+ *		[-w seconds]
  * DESCRIPTION
  *	For every [account] with fetch = yes (or only -a ACCOUNT): lock the
  *	account, connect to its environment's pop3_host:pop3_port, STLS,
@@ -12,6 +13,13 @@
  *	delivery; a too large or unparseable message stays and is reported;
  *	any other message is retrieved, handed to the local MTA, recorded
  *	in the state file and only then marked DELE.  QUIT commits.
+ *
+ *	A server without UIDL (RFC 1939 makes it optional): every message
+ *	is retrieved, handed over and marked DELE in one session as well,
+ *	and its key in the state file is made of its Message-ID and size
+ *	(or the whole message when it has none, fetch_key), so a message
+ *	that was handed over in a session cut before QUIT is deleted, not
+ *	delivered again, in the next one.
  *
  *	One log line per message (account, uidl, size, message_id,
  *	queue_id, recipient, outcome) and, when standard output is a
@@ -23,19 +31,28 @@
  *	instead of htgate.conf's state_dir, so that htgate-fetch can run as
  *	a user of its own (the packaged unit: /var/lib/htgate-fetch).
  *
- *	Exit status: 0 all accounts done; 1 an account failed or a message
- *	was kept for an administrator; 2 usage or configuration error;
- *	75 temporary failure only (network, local MTA, lock busy).
+ *	The process (lib/daemon.c): -c, -f, -h, -l, -n, -P, -u, -v as in
+ *	the daemons.  htgate-fetch never detaches (-d polls in the
+ *	foreground; -f is accepted and changes nothing) and logs to
+ *	standard error unless -s (syslog).  In daemon mode SIGHUP reloads
+ *	the configuration between two polls and SIGTERM/SIGINT stop it
+ *	after the message at hand.
+ * ERRORS
+ *	Exit status: 0 all accounts done; 1 an account failed, a message
+ *	was kept for an administrator, or a configuration error
+ *	("FILE:LINE: reason", also a password file open to others); 2
+ *	usage error (also -a naming no account with fetch = yes); 75
+ *	temporary failure only (network, local MTA, lock busy).
  * OWNERSHIP
  *	main() owns the configuration snapshot; everything per account is
  *	released before the next account.
  * THREAD SAFETY
- *	Single-threaded; signal handlers only set flags.
+ *	Single-threaded; the signal handler (lib/daemon.c) only sets flags
+ *	and writes to its pipe.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,27 +61,24 @@
 #include <openssl/crypto.h>
 
 #include "cfg.h"
+#include "daemon.h"
 #include "fetch.h"
 #include "log.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-
 #define EXIT_FAIL	1
-#define EXIT_USAGE	2
 #define EXIT_TEMP	75
 #define FETCH_MIN_INTERVAL 60
+#define FETCH_USAGE	"htgate-fetch [-dfhlnsv] [-a account] [-c config] " \
+			"[-i seconds] [-P pidfile] [-S state_dir] [-t seconds] " \
+			"[-u user] [-w seconds]"
 
 struct fetch_opts {
-	const char *config;
 	const char *account;		/* -a, or NULL for all */
 	const char *state_dir;		/* -S, or NULL for cfg->state_dir */
 	int	daemon;
 	int	interval;		/* -i, 0 = from the configuration */
 	int	timeout;		/* -t, network I/O */
 	int	wait;			/* -w, lock wait */
-	int	verbose;
 };
 
 /* Per-account counters for the progress line. */
@@ -72,18 +86,7 @@ struct fetch_count {
 	unsigned listed, delivered, deleted, kept, deferred;
 };
 
-static volatile sig_atomic_t fetch_stop;
-static volatile sig_atomic_t fetch_reload;
-
-/* fetch_signal - daemon mode: stop or reload between accounts */
-static void
-fetch_signal(int sig)
-{
-	if (sig == SIGHUP)
-		fetch_reload = 1;
-	else
-		fetch_stop = 1;
-}
+static struct daemon dmn;
 
 /* fetch_worse - combine two statuses, keeping the worse */
 static int
@@ -114,11 +117,90 @@ fetch_log_msg(const struct htg_account *a, const struct pop3_msg *m,
 		reason ? "\"" : "");
 }
 
-/* fetch_one - handle one listed message; returns the session status */
+/*
+ * fetch_claimed - state_claim() of m->uidl; *go is set when the message
+ * is this run's to hand over, else it was dealt with here: deleted as
+ * handed over earlier (DELE), or left to another htgate-fetch
+ */
+static int
+fetch_claimed(const struct htg_account *a, struct pop3 *p,
+	      struct fetch_state *st, const struct pop3_msg *m,
+	      GPtrArray *deleted, struct fetch_count *cnt, int *go)
+{
+	char	err[FETCH_ERRLEN];
+	int	rc;
+
+	*go = 0;
+	switch (state_claim(st, m->uidl, err, sizeof(err))) {
+	case STATE_ERROR:
+		log_err("account=%s uidl=%s: state: %s", a->name, m->uidl, err);
+		return (FETCH_TEMP);
+	case STATE_BUSY:
+		fetch_log_msg(a, m, NULL, "left", "another htgate-fetch is "
+			      "handing it over");
+		return (FETCH_OK);
+	case STATE_DONE:
+		if ((rc = pop3_dele(p, m->num, err, sizeof(err))) != FETCH_OK)
+			return (rc);
+		g_ptr_array_add(deleted, g_strdup(m->uidl));
+		fetch_log_msg(a, m, NULL, "deleted-already-delivered", NULL);
+		cnt->deleted++;
+		return (FETCH_OK);
+	default:
+		*go = 1;
+		return (FETCH_OK);
+	}
+}
+
+/*
+ * fetch_key - a server without UIDL: the key of a retrieved message in
+ * place of its UIDL, "mid-" and the SHA-256 of its Message-ID and size,
+ * or "sha-" and the SHA-256 of the message when it has no Message-ID
+ */
+static void
+fetch_key(struct pop3_msg *m, const GByteArray *msg,
+	  const struct deliver_info *info)
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	char	size[32];
+	int	by_id = strcmp(info->msgid, "-") != 0;
+
+	if (by_id) {
+		snprintf(size, sizeof(size), "\n%zu", m->size != (size_t)-1 ?
+			 m->size : (size_t)msg->len);
+		g_checksum_update(ck, (const guchar *)info->msgid, -1);
+		g_checksum_update(ck, (const guchar *)size, -1);
+	} else {
+		g_checksum_update(ck, msg->data, msg->len);
+	}
+	snprintf(m->uidl, sizeof(m->uidl), "%s%s", by_id ? "mid-" : "sha-",
+		 g_checksum_get_string(ck));
+	g_checksum_free(ck);
+}
+
+/* fetch_kept - a message stays on the server for an administrator */
+static int
+fetch_kept(const struct htg_account *a, const struct pop3_msg *m,
+	   const struct deliver_info *info, const char *why,
+	   struct fetch_count *cnt, int *result)
+{
+	fetch_log_msg(a, m, info, "kept", why);
+	cnt->kept++;
+	*result = fetch_worse(*result, FETCH_FAIL);
+	return (FETCH_OK);
+}
+
+/*
+ * fetch_one - handle one listed message; returns the session status.
+ * With UIDL the state is asked before RETR; without (p->no_uidl) the
+ * message is retrieved first and asked by its key (fetch_key), so a
+ * message handed over in a session whose QUIT never came is deleted,
+ * not delivered again.
+ */
 static int
 fetch_one(const struct htg_cfg *cfg, const struct htg_account *a,
 	  const struct fetch_opts *o, struct pop3 *p, struct fetch_state *st,
-	  const struct pop3_msg *m, GByteArray *buf, GPtrArray *deleted,
+	  struct pop3_msg *m, GByteArray *buf, GPtrArray *deleted,
 	  struct fetch_count *cnt, int *result)
 {
 	static const char *const bad_reason[] = {
@@ -127,46 +209,35 @@ fetch_one(const struct htg_cfg *cfg, const struct htg_account *a,
 	};
 	struct deliver_info info;
 	char	err[FETCH_ERRLEN], err2[FETCH_ERRLEN];
-	int	rc, bad;
+	int	rc, bad, go;
 
 	memset(&info, 0, sizeof(info));
-	if (m->uidl[0] == '\0') {
-		fetch_log_msg(a, m, NULL, "kept", "no valid UIDL");
-		cnt->kept++;
-		*result = fetch_worse(*result, FETCH_FAIL);
-		return (FETCH_OK);
-	}
-	if (state_has(st, m->uidl)) {
-		if ((rc = pop3_dele(p, m->num, err, sizeof(err))) != FETCH_OK)
+	if (!p->no_uidl) {
+		if (m->uidl[0] == '\0')
+			return (fetch_kept(a, m, NULL, "no valid UIDL", cnt,
+					   result));
+		/* claimed (relay pairs: see state.c); released after */
+		rc = fetch_claimed(a, p, st, m, deleted, cnt, &go);
+		if (rc != FETCH_OK || !go)
 			return (rc);
-		g_ptr_array_add(deleted, g_strdup(m->uidl));
-		fetch_log_msg(a, m, NULL, "deleted-already-delivered", NULL);
-		cnt->deleted++;
-		return (FETCH_OK);
 	}
-	if (m->size != (size_t)-1 && m->size > cfg->fetch_max_size) {
-		fetch_log_msg(a, m, NULL, "kept", bad_reason[1]);
-		cnt->kept++;
-		*result = fetch_worse(*result, FETCH_FAIL);
-		return (FETCH_OK);
-	}
+	if (m->size != (size_t)-1 && m->size > cfg->fetch_max_size)
+		return (fetch_kept(a, m, NULL, bad_reason[1], cnt, result));
 	if ((rc = pop3_retr(p, m->num, cfg->fetch_max_size, buf, &bad, err,
 			    sizeof(err))) != FETCH_OK) {
-		log_err("account=%s uidl=%s: %s", a->name, m->uidl, err);
+		log_err("account=%s uidl=%s: %s", a->name,
+			m->uidl[0] ? m->uidl : "-", err);
 		return (rc);
 	}
-	if (bad == 0 && deliver_inspect(cfg, a, buf, &info, err, sizeof(err))
-	    != FETCH_OK) {
-		fetch_log_msg(a, m, &info, "kept", err);
-		cnt->kept++;
-		*result = fetch_worse(*result, FETCH_FAIL);
-		return (FETCH_OK);
-	}
-	if (bad != 0) {
-		fetch_log_msg(a, m, NULL, "kept", bad_reason[bad]);
-		cnt->kept++;
-		*result = fetch_worse(*result, FETCH_FAIL);
-		return (FETCH_OK);
+	if (bad != 0)
+		return (fetch_kept(a, m, NULL, bad_reason[bad], cnt, result));
+	if (deliver_inspect(cfg, a, buf, &info, err, sizeof(err)) != FETCH_OK)
+		return (fetch_kept(a, m, &info, err, cnt, result));
+	if (p->no_uidl) {
+		fetch_key(m, buf, &info);
+		rc = fetch_claimed(a, p, st, m, deleted, cnt, &go);
+		if (rc != FETCH_OK || !go)
+			return (rc);
 	}
 	rc = deliver_message(cfg, a, m->uidl, buf, o->timeout, &info, err,
 			     sizeof(err));
@@ -232,17 +303,25 @@ fetch_session(const struct htg_cfg *cfg, const struct htg_account *a,
 		goto close;
 	}
 	cnt->listed = msgs->len;
-	if (state_retain(st, msgs, err, sizeof(err)) != FETCH_OK)
+	if (p.no_uidl)
+		log_info("account=%s: the server offers no UIDL; messages are "
+			 "told apart by Message-ID and size", a->name);
+	else if (state_retain(st, msgs, err, sizeof(err)) != FETCH_OK)
 		log_warn("account=%s: state: %s", a->name, err);
-	for (i = 0; i < msgs->len && !fetch_stop; i++) {
+	for (i = 0; i < msgs->len && !daemon_stopping(); i++) {
 		rc = fetch_one(cfg, a, o, &p, st,
 			       &g_array_index(msgs, struct pop3_msg, i),
 			       buf, deleted, cnt, &result);
+		state_release(st);	/* a claim not handed over */
 		if (rc != FETCH_OK) {
 			result = fetch_worse(result, rc);
 			break;
 		}
 	}
+	/* Without UIDL the keys are known once every message was read. */
+	if (p.no_uidl && i == msgs->len
+	    && state_retain(st, msgs, err, sizeof(err)) != FETCH_OK)
+		log_warn("account=%s: state: %s", a->name, err);
 	/* QUIT commits the DELEs; without it the state file covers them. */
 	if ((rc = pop3_quit(&p, err, sizeof(err))) == FETCH_OK) {
 		if (state_forget(st, deleted, err, sizeof(err)) != FETCH_OK)
@@ -272,8 +351,8 @@ fetch_account(const struct htg_cfg *cfg, const struct htg_account *a,
 	int	rc;
 
 	memset(&cnt, 0, sizeof(cnt));
-	rc = state_open(o->state_dir ? o->state_dir : cfg->state_dir, a->name,
-			o->wait, &st, err, sizeof(err));
+	rc = state_open(cfg, o->state_dir ? o->state_dir : cfg->state_dir,
+			a->name, o->wait, &st, err, sizeof(err));
 	if (rc != FETCH_OK) {
 		log_warn("account=%s: %s", a->name, err);
 		if (isatty(STDOUT_FILENO))
@@ -281,6 +360,7 @@ fetch_account(const struct htg_cfg *cfg, const struct htg_account *a,
 		return (rc);
 	}
 	rc = fetch_session(cfg, a, o, st, &cnt);
+	state_run(st, rc);
 	state_close(st);
 	if (isatty(STDOUT_FILENO)) {
 		printf("%s (%s): %u listed, %u delivered, %u deleted "
@@ -294,31 +374,35 @@ fetch_account(const struct htg_cfg *cfg, const struct htg_account *a,
 	return (rc);
 }
 
-/* fetch_check_cfg - the -a account, and the password files (cfg.h) */
+/*
+ * fetch_check_cfg - daemon_check_fn: the password files (a configuration
+ * error) and the -a account (a usage error)
+ */
 static int
-fetch_check_cfg(const struct htg_cfg *cfg, const char *only, char *err,
+fetch_check_cfg(const struct htg_cfg *cfg, const void *arg, char *err,
 		size_t errlen)
 {
+	const char *only = arg;
 	int	i;
 
 	if (cfg_check_secrets(cfg, err, errlen) < 0)
-		return (-1);
-	if (only == NULL)
-		return (0);
-	for (i = 0; i < cfg->naccounts; i++) {
+		return (DAEMON_EXIT_CONFIG);
+	for (i = 0; only != NULL && i < cfg->naccounts; i++) {
 		const struct htg_account *a = &cfg->accounts[i];
 
 		if (strcmp(a->name, only) != 0)
 			continue;
-		if (!a->fetch) {
-			snprintf(err, errlen, "%s: account %s has fetch = no",
-				 cfg->path, only);
-			return (-1);
-		}
-		return (0);
+		if (a->fetch)
+			return (0);
+		snprintf(err, errlen, "%s: -a %s: account %s has fetch = no",
+			 cfg->path, only, only);
+		return (DAEMON_EXIT_USAGE);
 	}
-	snprintf(err, errlen, "%s: no [account %s]", cfg->path, only);
-	return (-1);
+	if (only == NULL)
+		return (0);
+	snprintf(err, errlen, "%s: -a %s: no [account %s]", cfg->path, only,
+		 only);
+	return (DAEMON_EXIT_USAGE);
 }
 
 /* fetch_all - one pass over the accounts; the worst status */
@@ -328,7 +412,7 @@ fetch_all(const struct htg_cfg *cfg, const struct fetch_opts *o,
 {
 	int	i, rc = FETCH_OK, n = 0;
 
-	for (i = 0; i < cfg->naccounts && !fetch_stop; i++) {
+	for (i = 0; i < cfg->naccounts && !daemon_stopping(); i++) {
 		const struct htg_account *a = &cfg->accounts[i];
 
 		if (!a->fetch || (o->account && strcmp(a->name, o->account)))
@@ -339,25 +423,6 @@ fetch_all(const struct htg_cfg *cfg, const struct fetch_opts *o,
 	if (n == 0 && !quiet_idle)
 		log_info("no account with fetch = yes in %s", cfg->path);
 	return (rc);
-}
-
-/* fetch_load - load and check the configuration */
-static struct htg_cfg *
-fetch_load(const struct fetch_opts *o)
-{
-	struct htg_cfg *cfg;
-	char	err[FETCH_ERRLEN];
-
-	if ((cfg = cfg_load(o->config, err, sizeof(err))) == NULL) {
-		log_err("%s", err);
-		return (NULL);
-	}
-	if (fetch_check_cfg(cfg, o->account, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		cfg_unref(cfg);
-		return (NULL);
-	}
-	return (cfg);
 }
 
 /* fetch_interval - seconds between polls in daemon mode */
@@ -375,62 +440,55 @@ fetch_interval(const struct htg_cfg *cfg, const struct fetch_opts *o)
 	return (cfg->fetch_interval);
 }
 
+static struct htg_cfg *fetch_cfg;	/* the daemon's current snapshot */
+
+/* fetch_apply - daemon_reload's apply: the new snapshot for the next poll */
+static void
+fetch_apply(struct htg_cfg *cfg)
+{
+	cfg_unref(fetch_cfg);
+	fetch_cfg = cfg;
+}
+
 /* fetch_daemon - poll until SIGTERM/SIGINT; SIGHUP reloads */
 static int
 fetch_daemon(struct htg_cfg *cfg, const struct fetch_opts *o)
 {
-	struct htg_cfg *ncfg;
-	int	left, interval = fetch_interval(cfg, o), quiet = 0;
+	enum daemon_event ev;
+	int	interval, quiet = 0;
 
+	fetch_cfg = cfg;
+	daemon_signals();
+	interval = fetch_interval(fetch_cfg, o);
 	log_info("daemon mode: polling every %d seconds", interval);
-	while (!fetch_stop) {
+	while (!daemon_stopping()) {
 		/* "no account with fetch = yes": once per configuration */
-		(void) fetch_all(cfg, o, quiet);
+		(void) fetch_all(fetch_cfg, o, quiet);
 		quiet = 1;
-		for (left = interval; left > 0 && !fetch_stop && !fetch_reload;
-		     left--)
-			sleep(1);
-		if (fetch_reload) {
-			fetch_reload = 0;
-			if ((ncfg = fetch_load(o)) != NULL) {
-				cfg_unref(cfg);
-				cfg = ncfg;
-				interval = fetch_interval(cfg, o);
+		while ((ev = daemon_wait(interval * 1000)) == DAEMON_RELOAD) {
+			if (daemon_reload(&dmn, fetch_check_cfg, o->account,
+					  fetch_apply) == 0) {
+				interval = fetch_interval(fetch_cfg, o);
 				quiet = 0;
-				log_info("configuration reloaded");
-			} else {
-				log_warn("reload failed; keeping the old "
-					 "configuration");
 			}
 		}
 	}
-	cfg_unref(cfg);
-	log_info("stopped");
+	cfg_unref(fetch_cfg);
 	return (0);
 }
 
-/* fetch_number - a bounded non-negative option value, or -1 */
+/* fetch_number - a bounded option value from min to max, or usage */
 static int
-fetch_number(const char *s, int max)
+fetch_number(const char *s, int min, int max)
 {
 	char   *end;
 	long	v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > max)
-		return (-1);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		daemon_usage(&dmn);
 	return ((int)v);
-}
-
-/* usage - print the synopsis and exit 2 */
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: htgate-fetch [-dnsv] [-a account] "
-		"[-c config] [-i seconds] [-S state_dir] [-t seconds] "
-		"[-w seconds]\n");
-	exit(EXIT_USAGE);
 }
 
 /* main - options, configuration, one pass or the daemon loop */
@@ -439,62 +497,43 @@ main(int argc, char **argv)
 {
 	struct fetch_opts o;
 	struct htg_cfg *cfg;
-	struct sigaction sa;
-	int	ch, rc, check_only = 0, use_syslog = 0;
+	int	ch, rc;
 
 	memset(&o, 0, sizeof(o));
-	o.config = SYSCONFDIR "/htgate/htgate.conf";
 	o.timeout = 60;
-	while ((ch = getopt(argc, argv, "a:c:di:nS:st:vw:")) != -1) {
+	daemon_init(&dmn, "htgate-fetch", FETCH_USAGE,
+		    DAEMON_NO_DETACH | DAEMON_STDERR_LOG);
+	while ((ch = getopt(argc, argv, DAEMON_OPTS "a:di:S:st:w:")) != -1) {
+		if (daemon_option(&dmn, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'a': o.account = optarg; break;
-		case 'c': o.config = optarg; break;
 		case 'd': o.daemon = 1; break;
-		case 'n': check_only = 1; break;
-		case 's': use_syslog = 1; break;
+		case 's': dmn.to_syslog = 1; break;
 		case 'S':
 			if (optarg[0] != '/')
-				usage();
+				daemon_usage(&dmn);
 			o.state_dir = optarg;
 			break;
-		case 'v': o.verbose = 1; break;
-		case 'i':
-			if ((o.interval = fetch_number(optarg, 86400)) < 1)
-				usage();
-			break;
-		case 't':
-			if ((o.timeout = fetch_number(optarg, 3600)) < 1)
-				usage();
-			break;
-		case 'w':
-			if ((o.wait = fetch_number(optarg, 86400)) < 0)
-				usage();
-			break;
+		case 'i': o.interval = fetch_number(optarg, 1, 86400); break;
+		case 't': o.timeout = fetch_number(optarg, 1, 3600); break;
+		case 'w': o.wait = fetch_number(optarg, 0, 86400); break;
 		default:
-			usage();
+			daemon_usage(&dmn);
 		}
 	}
 	if (optind != argc)
-		usage();
-	log_init("htgate-fetch", !use_syslog, o.verbose);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	if ((cfg = fetch_load(&o)) == NULL)
-		return (EXIT_USAGE);
-	if (check_only) {
-		printf("configuration OK\n");
+		daemon_usage(&dmn);
+	cfg = daemon_configure(&dmn, fetch_check_cfg, o.account);
+	daemon_user(&dmn);
+	daemon_become(&dmn);
+	if (o.daemon)
+		rc = fetch_daemon(cfg, &o);
+	else {
+		rc = fetch_all(cfg, &o, 0);
 		cfg_unref(cfg);
-		return (0);
+		dmn.quiet = 1;
 	}
-	if (o.daemon) {
-		sa.sa_handler = fetch_signal;
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-		return (fetch_daemon(cfg, &o));
-	}
-	rc = fetch_all(cfg, &o, 0);
-	cfg_unref(cfg);
+	daemon_end(&dmn);
 	return (rc == FETCH_OK ? 0 : rc == FETCH_TEMP ? EXIT_TEMP : EXIT_FAIL);
 }

@@ -31,6 +31,8 @@
  * OWNERSHIP
  *	The caller owns struct net_conn; net_close() frees what it holds
  *	and may be called on a zeroed or closed struct.
+ * THREAD SAFETY
+ *	Single-threaded program (fetch.h); no static state.
  */
 #include "config.h"
 

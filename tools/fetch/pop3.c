@@ -23,7 +23,10 @@
  *
  *	pop3_list() fills msgs (struct pop3_msg) from UIDL and LIST; a
  *	message whose UIDL is not 1..70 printable characters gets an empty
- *	uidl, which the caller reports and leaves alone.
+ *	uidl, which the caller reports and leaves alone.  A server that
+ *	answers UIDL with -ERR (UIDL is optional in RFC 1939) is listed
+ *	with LIST alone, every uidl empty, and p->no_uidl is set: the
+ *	caller then identifies each message after RETR (fetch_main.c).
  *
  *	pop3_retr() reads one message, undoes dot-stuffing and stores it
  *	with CR LF line ends in out.  *bad is set (and out is incomplete)
@@ -32,9 +35,11 @@
  *	response is still consumed so the session stays usable.
  * ERRORS
  *	FETCH_TEMP: network, timeout, unexpected server state.  FETCH_FAIL:
- *	no STLS, TLS verification, authentication refused, no UIDL.
+ *	no STLS, TLS verification, authentication refused, no LIST.
  * OWNERSHIP
  *	struct pop3 belongs to the caller; pop3_close() releases it.
+ * THREAD SAFETY
+ *	Single-threaded program (fetch.h); no static state.
  */
 #include "config.h"
 
@@ -345,7 +350,7 @@ pop3_listing(struct pop3 *p, const char *cmd, GArray *msgs, int is_uidl,
 	return (FETCH_OK);
 }
 
-/* pop3_list - UIDL and LIST of every message */
+/* pop3_list - UIDL (if the server has it) and LIST of every message */
 int
 pop3_list(struct pop3 *p, GArray *msgs, char *err, size_t errlen)
 {
@@ -353,14 +358,10 @@ pop3_list(struct pop3 *p, GArray *msgs, char *err, size_t errlen)
 
 	g_array_set_size(msgs, 0);
 	rc = pop3_listing(p, "UIDL", msgs, 1, err, errlen);
-	if (rc == FETCH_FAIL) {
-		char	why[FETCH_ERRLEN];
-
-		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "server lacks UIDL (%s); cannot "
-			 "guarantee exactly-once delivery", why);
-	}
-	if (rc != FETCH_OK)
+	p->no_uidl = (rc == FETCH_FAIL);
+	if (p->no_uidl)
+		g_array_set_size(msgs, 0);
+	else if (rc != FETCH_OK)
 		return (rc);
 	return (pop3_listing(p, "LIST", msgs, 0, err, errlen));
 }

@@ -4,11 +4,14 @@
  * SYNOPSIS
  *	#include "fetch.h"
  *
- *	int	state_open(dir, account, wait, &st, err, errlen);
+ *	int	state_open(cfg, dir, account, wait, &st, err, errlen);
  *	int	state_has(st, uidl);
+ *	int	state_claim(st, uidl, err, errlen);
+ *	void	state_release(st);
  *	int	state_add(st, uidl, err, errlen);
  *	int	state_retain(st, msgs, err, errlen);
  *	int	state_forget(st, uidls, err, errlen);
+ *	void	state_run(st, status);
  *	void	state_close(st);
  * DESCRIPTION
  *	state_open() takes an exclusive flock(2) on DIR/fetch-ACCOUNT.lock,
@@ -38,12 +41,40 @@
  *
  *	Account names are written into file names with anything outside
  *	[A-Za-z0-9._-] as %XX, so no name can escape the directory.
+ *
+ *	Relay pairs (issue 13): with the decision record in PostgreSQL
+ *	([record] database = postgresql://..., enabled = yes) the hand-over
+ *	is claimed in the database, so that htgate-fetch on two relays can
+ *	poll one mailbox: state_claim() claims an answer (record.h
+ *	record_fetch_claim(): SELECT ... FOR UPDATE SKIP LOCKED; the row
+ *	stays locked while this run retrieves and delivers it) and says
+ *	STATE_NEW (deliver it), STATE_DONE (handed over already, here or on
+ *	the other relay: DELE only) or STATE_BUSY (the other relay is
+ *	handing it over now: leave it).  state_add() commits the claim as
+ *	handed over before the caller sends DELE; state_release() lets go of
+ *	a claim that was not handed over (no-op otherwise).  A run that dies
+ *	loses its claim with its connection.  state_retain() forgets
+ *	handed-over answers the server stopped listing FETCH_KEEP_DAYS
+ *	before.  The flock and the state file stay (one run per host and
+ *	account; UIDLs a state file still holds are honoured), but nothing
+ *	new is written to the file.  Without PostgreSQL, state_claim() is
+ *	state_has(): STATE_DONE or STATE_NEW.
+ *
+ *	state_run() counts the run in the record's tallies when [record] is
+ *	enabled (htgate-report metrics): htgate_fetch_runs_total{account,
+ *	result}, htgate_fetch_last_run_timestamp_seconds, ..._last_success_
+ *	..., htgate_fetch_consecutive_failures.  With SQLite only when the
+ *	record file exists and is writable by this user; a failure is
+ *	logged at debug level and changes nothing else.
  * ERRORS
- *	FETCH_TEMP when the lock is held by another run after waiting;
- *	FETCH_FAIL for file system errors and for a state directory, lock
- *	or state file that fails the checks above.
+ *	FETCH_TEMP when the lock is held by another run after waiting, or
+ *	the PostgreSQL record is unreachable; FETCH_FAIL for file system
+ *	errors and for a state directory, lock or state file that fails the
+ *	checks above.
  * OWNERSHIP
  *	state_open() returns a state freed (and unlocked) by state_close().
+ * THREAD SAFETY
+ *	Single-threaded program (fetch.h); a state is used by one run.
  */
 #include "config.h"
 
@@ -59,12 +90,19 @@
 
 #include "fetch.h"
 #include "log.h"
+#include "record.h"
+#include "recorder.h"
+
+#define FETCH_KEEP_DAYS	30	/* handed-over UIDLs kept in the database */
 
 struct fetch_state {
 	int	lockfd;
 	char   *dir;
 	char   *path;			/* the state file */
+	char   *account;
 	GHashTable *uidls;		/* set of handed-over UIDLs */
+	struct record *rec;		/* [record], or NULL */
+	int	pg;			/* claims in the database */
 };
 
 /* state_name - account name made safe for a file name */
@@ -230,10 +268,36 @@ state_load(struct fetch_state *st, char *err, size_t errlen)
 	return (FETCH_OK);
 }
 
+/*
+ * state_record - the record for claims (PostgreSQL: required) and run
+ * tallies (SQLite: only an existing, writable file)
+ */
+static int
+state_record(const struct htg_cfg *cfg, struct fetch_state *st, char *err,
+	     size_t errlen)
+{
+	char	target[4096], why[512];
+
+	if (cfg == NULL || !recorder_enabled(cfg)
+	    || recorder_path(cfg, target, sizeof(target)) < 0)
+		return (FETCH_OK);
+	st->pg = record_is_pg(target);
+	if (!st->pg && access(target, W_OK) != 0)
+		return (FETCH_OK);
+	if ((st->rec = record_open(target, why, sizeof(why))) != NULL)
+		return (FETCH_OK);
+	if (!st->pg) {
+		log_debug("decision record: %s; the run is not counted", why);
+		return (FETCH_OK);
+	}
+	snprintf(err, errlen, "decision record (hand-over claims): %s", why);
+	return (FETCH_TEMP);
+}
+
 /* state_open - lock the account and load its state */
 int
-state_open(const char *dir, const char *account, int wait,
-	   struct fetch_state **sp, char *err, size_t errlen)
+state_open(const struct htg_cfg *cfg, const char *dir, const char *account,
+	   int wait, struct fetch_state **sp, char *err, size_t errlen)
 {
 	struct fetch_state *st;
 	char   *name, *lockpath;
@@ -247,6 +311,7 @@ state_open(const char *dir, const char *account, int wait,
 	st->lockfd = -1;
 	st->dir = g_strdup(dir);
 	st->path = g_strdup_printf("%s/fetch-%s.state", dir, name);
+	st->account = g_strdup(account);
 	st->uidls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  NULL);
 	lockpath = g_strdup_printf("%s/fetch-%s.lock", dir, name);
@@ -261,6 +326,8 @@ state_open(const char *dir, const char *account, int wait,
 		   == FETCH_OK) {
 		rc = state_load(st, err, errlen);
 	}
+	if (rc == FETCH_OK)
+		rc = state_record(cfg, st, err, errlen);
 	g_free(lockpath);
 	if (rc != FETCH_OK) {
 		state_close(st);
@@ -343,10 +410,39 @@ state_write(struct fetch_state *st, char *err, size_t errlen)
 	return (FETCH_OK);
 }
 
+/* state_claim - this run's claim on one answer (see DESCRIPTION) */
+int
+state_claim(struct fetch_state *st, const char *uidl, char *err,
+	    size_t errlen)
+{
+	int	rc;
+
+	if (state_has(st, uidl))
+		return (STATE_DONE);
+	if (!st->pg)
+		return (STATE_NEW);
+	rc = record_fetch_claim(st->rec, st->account, uidl, err, errlen);
+	return (rc == RECORD_FETCH_NEW ? STATE_NEW : rc == RECORD_FETCH_DONE ?
+		STATE_DONE : rc == RECORD_FETCH_BUSY ? STATE_BUSY : STATE_ERROR);
+}
+
+/* state_release - let go of a claim that was not handed over */
+void
+state_release(struct fetch_state *st)
+{
+	char	err[FETCH_ERRLEN];
+
+	if (st->pg && record_fetch_done(st->rec, 0, err, sizeof(err)) < 0)
+		log_debug("account=%s: releasing a claim: %s", st->account, err);
+}
+
 /* state_add - record a handed-over UIDL, durably, before DELE */
 int
 state_add(struct fetch_state *st, const char *uidl, char *err, size_t errlen)
 {
+	if (st->pg)
+		return (record_fetch_done(st->rec, 1, err, errlen) < 0 ?
+			FETCH_FAIL : FETCH_OK);
 	g_hash_table_add(st->uidls, g_strdup(uidl));
 	return (state_write(st, err, errlen));
 }
@@ -362,6 +458,19 @@ state_retain(struct fetch_state *st, const GArray *msgs,
 	guint	i;
 	int	changed = 0;
 
+	if (st->pg) {
+		const char **u = g_new0(const char *, msgs->len + 1);
+
+		for (i = 0; i < msgs->len; i++)
+			u[i] = g_array_index(msgs, struct pop3_msg, i).uidl;
+		changed = record_fetch_retain(st->rec, st->account, u, msgs->len,
+					      FETCH_KEEP_DAYS * 86400L, err,
+					      errlen);
+		g_free(u);
+		if (changed < 0)
+			return (FETCH_FAIL);
+		changed = 0;
+	}
 	if (g_hash_table_size(st->uidls) == 0)
 		return (FETCH_OK);
 	listed = g_hash_table_new(g_str_hash, g_str_equal);
@@ -392,15 +501,52 @@ state_forget(struct fetch_state *st, const GPtrArray *uidls,
 	return (changed ? state_write(st, err, errlen) : FETCH_OK);
 }
 
+/* state_run - count one run of the account in the record's tallies */
+void
+state_run(struct fetch_state *st, int status)
+{
+	static const char *const result[] = {"ok", "temp", "fail"};
+	char	labels[RECORD_LABELS_MAX], acct[RECORD_LABELS_MAX],
+		err[FETCH_ERRLEN];
+	long long now = (long long) time(NULL);
+
+	if (st->rec == NULL)
+		return;
+	acct[0] = 0;
+	record_label(acct, sizeof(acct), "account", st->account);
+	snprintf(labels, sizeof(labels), "%s", acct);
+	record_label(labels, sizeof(labels), "result",
+		     result[status == FETCH_OK ? 0 : status == FETCH_TEMP ? 1 : 2]);
+	record_tally_add(st->rec, "htgate_fetch_runs_total", labels, 1);
+	if (record_tally_set(st->rec, "htgate_fetch_last_run_timestamp_seconds",
+			     acct, now, err, sizeof(err)) < 0
+	    || (status == FETCH_OK
+		&& (record_tally_set(st->rec,
+			"htgate_fetch_last_success_timestamp_seconds", acct, now,
+			err, sizeof(err)) < 0
+		    || record_tally_set(st->rec,
+			"htgate_fetch_consecutive_failures", acct, 0, err,
+			sizeof(err)) < 0)))
+		log_debug("account=%s: counting the run: %s", st->account, err);
+	if (status != FETCH_OK)
+		record_tally_add(st->rec, "htgate_fetch_consecutive_failures",
+				 acct, 1);
+}
+
 /* state_close - release the lock and free; NULL is fine */
 void
 state_close(struct fetch_state *st)
 {
 	if (st == NULL)
 		return;
+	if (st->rec != NULL) {
+		state_release(st);
+		record_close(st->rec);	/* commits the counted run */
+	}
 	if (st->lockfd >= 0)
 		close(st->lockfd);
 	g_hash_table_destroy(st->uidls);
+	g_free(st->account);
 	g_free(st->path);
 	g_free(st->dir);
 	g_free(st);

@@ -1,0 +1,102 @@
+/*
+ * NAME
+ *	record_int.h - the backends of the decision record (internal)
+ * SYNOPSIS
+ *	#include "record_int.h"
+ *
+ *	extern const struct record_ops record_sqlite_ops;
+ *	extern const struct record_ops record_pg_ops;
+ * DESCRIPTION
+ *	record.c keeps what both backends share (the handle, group commit,
+ *	the tallies of a row, the summary's rule and day keys, purge in
+ *	batches) and calls one of these tables for everything that touches
+ *	the database.  Each backend owns its schema text and its SQL.
+ *
+ *	open() connects (migrate: create or migrate the schema; else only
+ *	check the version); *from and *to get the version before and after.
+ *	write() inserts n rows and adds the tallies, in one durable
+ *	transaction.  claim() takes every (kind, id) of the arrays or none,
+ *	returning 0 or the RECORD_DUP_* bits of the identifiers held by
+ *	another holder within since.  claimed() is 1 when (kind, id) is held
+ *	since the given time.  purge() deletes at most limit rows older than
+ *	cutoff (unix seconds) of one table (decision, claim or rate_event)
+ *	and returns how many.
+ *	summary() calls fn(key, action, n) grouped by the raw key of "by":
+ *	"day" (the day number time / 86400 as decimal text), "rules",
+ *	"sender", "stream" or "environment".  show() calls fn per row,
+ *	oldest first.  The others mirror record.h.
+ * ERRORS
+ *	-1 (NULL for open) with a reason in err.
+ * THREAD SAFETY
+ *	A backend handle is used by one thread at a time (record.c holds
+ *	the handle's connection lock around every call).
+ */
+#ifndef HTG_RECORD_INT_H
+#define HTG_RECORD_INT_H
+
+#include "record.h"
+
+/* One counter increment of a commit. */
+struct record_tally {
+	const char *name;
+	const char *labels;
+	long long delta;
+};
+
+struct record_ops {
+	const char *name;
+	void   *(*open)(const char *target, int migrate, int *from, int *to,
+		char *err, size_t errlen);
+	void	(*close)(void *be);
+	int	(*write)(void *be, const struct record_entry *const *e, size_t n,
+		const struct record_tally *t, size_t nt, char *err,
+		size_t errlen);
+	int	(*claim)(void *be, const char *const *kinds,
+		const char *const *ids, const int *bits, int n,
+		const struct record_claim *c, long long now, char *err,
+		size_t errlen);
+	int	(*claimed)(void *be, const char *kind, const char *id,
+		long long since);
+	int	(*sender_of)(void *be, const char *id, char *sender,
+		size_t senderlen);
+	long	(*purge)(void *be, const char *table, long long cutoff,
+		int limit, char *err, size_t errlen);
+	int	(*summary)(void *be, const char *by, long long since,
+		record_count_fn fn, void *arg, char *err, size_t errlen);
+	int	(*show)(void *be, const char *id, record_show_fn fn, void *arg,
+		char *err, size_t errlen);
+	int	(*info)(void *be, struct record_info *info, char *err,
+		size_t errlen);
+	int	(*tallies)(void *be, record_tally_fn fn, void *arg, char *err,
+		size_t errlen);
+	int	(*tally_set)(void *be, const char *name, const char *labels,
+		long long value, char *err, size_t errlen);
+	int	(*rate_take)(void *be, const char *key, int limit,
+		long long now_ms, long long window_ms, int count_over,
+		char *err, size_t errlen);
+	int	(*fetch_claim)(void *be, const char *account, const char *uidl,
+		long long now, char *err, size_t errlen);
+	int	(*fetch_done)(void *be, int delivered, long long now,
+		char *err, size_t errlen);
+	int	(*fetch_retain)(void *be, const char *account,
+		const char *const *uidls, size_t n, long long before,
+		char *err, size_t errlen);
+	int	(*explain)(void *be, const char *query, char *plan,
+		size_t planlen, char *err, size_t errlen);
+	int	(*sql)(void *be, const char *sql, char *err, size_t errlen);
+};
+
+extern const struct record_ops record_sqlite_ops;
+extern const struct record_ops record_pg_ops;
+
+/* The columns of decision after id, in schema order (record.c). */
+#define RECORD_COLUMNS "time, host, queue_id, stage, action, rules," \
+	" sender, sasl_user, recipient, stream, environment, message_id," \
+	" envid, size, body_sha256, reply, daemon"
+#define RECORD_NCOLUMNS 17
+
+/* record_entry_text - the text columns of e in RECORD_COLUMNS order
+ * (host .. envid, then body_sha256, reply, daemon): 15 pointers */
+void	record_entry_text(const struct record_entry *e, const char *out[15]);
+
+#endif
