@@ -86,6 +86,11 @@ htg_msg_reply(struct htg_msg *msg, struct htg_reply *reply)
 				g_strlcpy(reply->code, "451", sizeof(reply->code));
 				snprintf(reply->xcode, sizeof(reply->xcode), "4%s",
 					 r->status_code + 1);
+			} else if (want == HTG_ACT_REJECT && r->reply_code[0] == '4') {
+				/* a rule that defers by default set to reject: 5xx */
+				g_strlcpy(reply->code, "550", sizeof(reply->code));
+				snprintf(reply->xcode, sizeof(reply->xcode), "5%s",
+					 r->status_code + 1);
 			} else {
 				g_strlcpy(reply->code, r->reply_code, sizeof(reply->code));
 				g_strlcpy(reply->xcode, r->status_code, sizeof(reply->xcode));

@@ -168,6 +168,7 @@ pend_free(struct record_pend *p)
 	g_free((char *) p->e.body_sha256);
 	g_free((char *) p->e.reply);
 	g_free((char *) p->e.daemon);
+	g_free((char *) p->e.details);
 	g_free(p);
 }
 
@@ -202,6 +203,7 @@ pend_new(const struct record_entry *e, int durable)
 	p->e.body_sha256 = g_strdup(e->body_sha256);
 	p->e.reply = g_strdup(e->reply);
 	p->e.daemon = g_strdup(e->daemon ? e->daemon : "");
+	p->e.details = g_strdup(e->details);
 	p->durable = durable;
 	p->refs = durable ? 2 : 1;
 	p->start = g_get_monotonic_time();
@@ -761,13 +763,14 @@ record_show(struct record *rec, const char *id, record_show_fn fn, void *arg,
 
 /* record_entry_text - the text columns in RECORD_COLUMNS order */
 void
-record_entry_text(const struct record_entry *e, const char *out[15])
+record_entry_text(const struct record_entry *e, const char *out[RECORD_NTEXT])
 {
 	out[0] = e->host, out[1] = e->queue_id, out[2] = e->stage;
 	out[3] = e->action, out[4] = e->rules, out[5] = e->sender;
 	out[6] = e->sasl_user, out[7] = e->recipient, out[8] = e->stream;
 	out[9] = e->environment, out[10] = e->message_id, out[11] = e->envid;
 	out[12] = e->body_sha256, out[13] = e->reply, out[14] = e->daemon;
+	out[15] = e->details;
 }
 
 /* record_entry_fields - a row's fields as (name, value), schema order */
@@ -778,7 +781,7 @@ record_entry_fields(const struct record_entry *e, record_field_fn fn,
 	static const char *const names[] = {"host", "queue_id", "stage",
 		"action", "rules", "sender", "sasl_user", "recipient",
 		"stream", "environment", "message_id", "envid"};
-	const char *text[15];
+	const char *text[RECORD_NTEXT];
 	char	size[32];
 	size_t	i;
 
@@ -796,6 +799,8 @@ record_entry_fields(const struct record_entry *e, record_field_fn fn,
 		fn(arg, "reply", e->reply);
 	if (e->daemon && *e->daemon)
 		fn(arg, "daemon", e->daemon);
+	if (e->details && *e->details)
+		fn(arg, "details", e->details);
 }
 
 /* record_info - backend, version, rows, size */

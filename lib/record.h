@@ -211,7 +211,7 @@
 
 #include <stddef.h>
 
-#define RECORD_SCHEMA_VERSION	3
+#define RECORD_SCHEMA_VERSION	4
 #define RECORD_HOLDER_MAX	128	/* a claim's holder token */
 #define RECORD_DUP_MSGID	0x01	/* record_claim(): Message-ID taken */
 #define RECORD_DUP_ENVID	0x02	/* record_claim(): ENVID taken */
@@ -251,6 +251,8 @@ struct record_entry {
 	const char *body_sha256;	/* hex */
 	const char *reply;		/* the reply text given, lines joined by \n */
 	const char *daemon;		/* "milter", "egress", "policyd" */
+	const char *details;		/* why: "RULE: finding" lines, and
+					 * "repair: " what a repair dropped */
 };
 
 /* The identifiers one message claims (record_claim). */

@@ -92,11 +92,13 @@ extern const struct record_ops record_pg_ops;
 /* The columns of decision after id, in schema order (record.c). */
 #define RECORD_COLUMNS "time, host, queue_id, stage, action, rules," \
 	" sender, sasl_user, recipient, stream, environment, message_id," \
-	" envid, size, body_sha256, reply, daemon"
-#define RECORD_NCOLUMNS 17
+	" envid, size, body_sha256, reply, daemon, details"
+#define RECORD_NCOLUMNS 18
 
 /* record_entry_text - the text columns of e in RECORD_COLUMNS order
- * (host .. envid, then body_sha256, reply, daemon): 15 pointers */
-void	record_entry_text(const struct record_entry *e, const char *out[15]);
+ * (host .. envid, then body_sha256, reply, daemon, details) */
+#define RECORD_NTEXT 16
+void	record_entry_text(const struct record_entry *e,
+		const char *out[RECORD_NTEXT]);
 
 #endif

@@ -63,7 +63,10 @@ static const char SCHEMA_SQL[] =
 	" host TEXT, queue_id TEXT, stage TEXT, action TEXT NOT NULL,"
 	" rules TEXT, sender TEXT, sasl_user TEXT, recipient TEXT,"
 	" stream TEXT, environment TEXT, message_id TEXT, envid TEXT,"
-	" size BIGINT, body_sha256 TEXT, reply TEXT, daemon TEXT);"
+	" size BIGINT, body_sha256 TEXT, reply TEXT, daemon TEXT,"
+	" details TEXT);"
+	/* version 4: a decision's details */
+	"ALTER TABLE decision ADD COLUMN IF NOT EXISTS details TEXT;"
 	"CREATE INDEX IF NOT EXISTS decision_queue_id ON decision(queue_id);"
 	"CREATE INDEX IF NOT EXISTS decision_message_id ON decision(message_id);"
 	"CREATE INDEX IF NOT EXISTS decision_envid ON decision(envid);"
@@ -92,7 +95,7 @@ static const char SCHEMA_SQL[] =
 
 static const char INSERT_SQL[] =
 	"INSERT INTO decision (" RECORD_COLUMNS ") VALUES"
-	" ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)";
+	" ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)";
 static const char TALLY_ADD_SQL[] =
 	"INSERT INTO tally (name, labels, value) VALUES ($1, $2, $3)"
 	" ON CONFLICT (name, labels) DO UPDATE SET value = tally.value + excluded.value";
@@ -385,7 +388,7 @@ pg_write(void *be, const struct record_entry *const *e, size_t n,
 	 const struct record_tally *t, size_t nt, char *err, size_t errlen)
 {
 	struct pg *p = be;
-	const char *v[RECORD_NCOLUMNS], *text[15];
+	const char *v[RECORD_NCOLUMNS], *text[RECORD_NTEXT];
 	char	tbuf[32], sbuf[32], dbuf[32];
 	size_t	i;
 	int	j;
@@ -401,7 +404,7 @@ pg_write(void *be, const struct record_entry *const *e, size_t n,
 		for (j = 0; j < 12; j++)
 			v[j + 1] = text[j];
 		v[13] = e[i]->size >= 0 ? lld(sbuf, sizeof(sbuf), e[i]->size) : NULL;
-		for (j = 12; j < 15; j++)
+		for (j = 12; j < RECORD_NTEXT; j++)
 			v[j + 2] = text[j];
 		if (pg_cmd(p, INSERT_SQL, RECORD_NCOLUMNS, v, err, errlen) < 0)
 			goto fail;
@@ -584,7 +587,7 @@ pg_show(void *be, const char *id, record_show_fn fn, void *arg, char *err,
 		e.message_id = val(r, i, 11), e.envid = val(r, i, 12);
 		e.size = PQgetisnull(r, i, 13) ? -1 : atoll(PQgetvalue(r, i, 13));
 		e.body_sha256 = val(r, i, 14), e.reply = val(r, i, 15);
-		e.daemon = val(r, i, 16);
+		e.daemon = val(r, i, 16), e.details = val(r, i, 17);
 		fn(arg, &e);
 	}
 	PQclear(r);

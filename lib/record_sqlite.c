@@ -20,7 +20,7 @@
  *	schema_version by the migration, which also sets user_version to
  *	RECORD_SCHEMA_VERSION so that an older release refuses the file.
  *	A version 1 file gets its delivered identifiers claimed (holder
- *	"v1").  Creation and migration run in one IMMEDIATE transaction,
+ *	"v1"); a file older than version 4 gets the column details.  Creation and migration run in one IMMEDIATE transaction,
  *	so concurrent openers agree.
  *
  *	Indexes serve every lookup without a full scan of the table
@@ -58,7 +58,8 @@ static const char SCHEMA_SQL[] =
 	" host TEXT, queue_id TEXT, stage TEXT, action TEXT NOT NULL,"
 	" rules TEXT, sender TEXT, sasl_user TEXT, recipient TEXT,"
 	" stream TEXT, environment TEXT, message_id TEXT, envid TEXT,"
-	" size INTEGER, body_sha256 TEXT, reply TEXT, daemon TEXT);"
+	" size INTEGER, body_sha256 TEXT, reply TEXT, daemon TEXT,"
+	" details TEXT);"
 	"CREATE INDEX IF NOT EXISTS decision_queue_id ON decision(queue_id);"
 	"CREATE INDEX IF NOT EXISTS decision_message_id ON decision(message_id);"
 	"CREATE INDEX IF NOT EXISTS decision_envid ON decision(envid);"
@@ -102,9 +103,13 @@ static const char MIGRATE_1_SQL[] =
 	" WHERE action IN ('accept','fix','warn') AND envid IS NOT NULL"
 	" AND envid <> '' GROUP BY envid;";
 
+/* To version 4: a decision's details (findings, what a repair dropped). */
+static const char MIGRATE_4_SQL[] =
+	"ALTER TABLE decision ADD COLUMN details TEXT;";
+
 static const char INSERT_SQL[] =
 	"INSERT INTO decision (" RECORD_COLUMNS ")"
-	" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char TALLY_ADD_SQL[] =
 	"INSERT INTO tally (name, labels, value) VALUES (?,?,?)"
 	" ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value";
@@ -202,6 +207,8 @@ sq_migrate_sql(int version)
 
 	if (version == 1)
 		g_string_append(s, MIGRATE_1_SQL);
+	if (version >= 1 && version < 4)
+		g_string_append(s, MIGRATE_4_SQL);
 	for (v = version > 0 ? version : RECORD_SCHEMA_VERSION;
 	     v <= RECORD_SCHEMA_VERSION; v++)
 		g_string_append_printf(s, "INSERT OR IGNORE INTO schema_version"
@@ -359,7 +366,7 @@ static int
 sq_insert(struct sq *q, const struct record_entry *e)
 {
 	sqlite3_stmt *st = q->insert;
-	const char *text[15];
+	const char *text[RECORD_NTEXT];
 	int	rc, i;
 
 	record_entry_text(e, text);
@@ -369,7 +376,7 @@ sq_insert(struct sq *q, const struct record_entry *e)
 	if (rc == SQLITE_OK)
 		rc = e->size >= 0 ? sqlite3_bind_int64(st, 14, e->size)
 			: sqlite3_bind_null(st, 14);
-	for (i = 12; i < 15 && rc == SQLITE_OK; i++)	/* sha256, reply, daemon */
+	for (i = 12; i < RECORD_NTEXT && rc == SQLITE_OK; i++)	/* sha256 .. details */
 		rc = bind_text(st, i + 3, text[i]);
 	if (rc != SQLITE_OK) {
 		sqlite3_reset(st);
@@ -607,7 +614,7 @@ sq_show(void *be, const char *id, record_show_fn fn, void *arg, char *err,
 		e.size = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 :
 			sqlite3_column_int64(st, 13);
 		e.body_sha256 = col_text(st, 14), e.reply = col_text(st, 15);
-		e.daemon = col_text(st, 16);
+		e.daemon = col_text(st, 16), e.details = col_text(st, 17);
 		fn(arg, &e);
 		n++;
 	}

@@ -236,6 +236,33 @@ recorder_reply_text(const struct htg_reply *r, char *buf, size_t buflen)
 				       r->lines[i]);
 }
 
+/*
+ * details_of - why, for the record: one line per finding ("RULE action:
+ * detail"), then what a repair dropped ("repair: ..."); NULL for none.
+ * Freed by the caller.
+ */
+static char *
+details_of(const struct htg_msg *msg)
+{
+	const struct htg_finding *f;
+	size_t	i, n = htg_msg_findings(msg, &f);
+	const char *note = htg_msg_repair_note(msg);
+	GString *s = g_string_new(NULL);
+
+	for (i = 0; i < n; i++)
+		g_string_append_printf(s, "%s%s %s: %s", s->len ? "\n" : "",
+				       rule_get(f[i].rule)->name,
+				       action_name(f[i].action), f[i].detail);
+	if (note != NULL)
+		g_string_append_printf(s, "%srepair: %s", s->len ? "\n" : "",
+				       note);
+	if (s->len == 0) {
+		g_string_free(s, TRUE);
+		return (NULL);
+	}
+	return (g_string_free(s, FALSE));
+}
+
 /* recorder_write - one row for one decision */
 int
 recorder_write(const struct htg_msg *msg, const struct recorder_note *note,
@@ -246,6 +273,8 @@ recorder_write(const struct htg_msg *msg, const struct recorder_note *note,
 	char	msgid[RECORDER_ID_MAX], envid[RECORDER_ID_MAX];
 	struct record_entry e;
 	struct record *rec;
+	char   *details;
+	int	rc;
 
 	if ((rec = recorder_get(cfg, err, errlen)) == NULL)
 		return (-1);
@@ -271,9 +300,11 @@ recorder_write(const struct htg_msg *msg, const struct recorder_note *note,
 	e.reply = note->reply_text ? nonempty(note->reply_text) :
 		nonempty(reply);
 	e.daemon = note->daemon;
-	if (note->async)
-		return (record_write_async(rec, &e, err, errlen));
-	return (record_write(rec, &e, err, errlen));
+	e.details = details = details_of(msg);
+	rc = note->async ? record_write_async(rec, &e, err, errlen) :
+		record_write(rec, &e, err, errlen);
+	g_free(details);
+	return (rc);
 }
 
 /* dup_finding - a HDR-MSGID or ENV-ENVID finding for a used identifier */

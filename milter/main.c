@@ -263,6 +263,7 @@ main(int argc, char **argv)
 
 	parse_opts(argc, argv);
 	cfg = daemon_configure(&dmn, NULL, NULL);
+	cfg_current_set(cfg);		/* held there, also at a fatal exit */
 	mimehdr_init();			/* GMime, before any thread */
 	if (opts.route != NULL && *opts.route
 	    && cfg_env_by_name(cfg, opts.route) == NULL)
@@ -280,7 +281,6 @@ main(int argc, char **argv)
 	if (recorder_check(cfg, err, sizeof(err)) < 0)
 		log_err("decision record: %s; HTG mail is deferred until it "
 			"can be written", err);
-	cfg_current_set(cfg);
 	log_info("starting: config %s, socket %s%s%s%s", dmn.conf, opts.socket,
 		 opts.nonsmtp ? ", every connection non-SMTP (-N)" : "",
 		 opts.route ? ", every connection egress for " : "",

@@ -113,6 +113,7 @@ main(int argc, char **argv)
 
 	parse_opts(argc, argv);
 	cfg = daemon_configure(&dmn, NULL, NULL);
+	apply(cfg);			/* held there, also at a fatal exit */
 	daemon_user(&dmn);
 	for (i = 0; i < opts.nsockets; i++) {
 		if ((lfds[i] = pol_listen(opts.sockets[i], err, sizeof(err))) < 0)
@@ -121,7 +122,6 @@ main(int argc, char **argv)
 			     opts.sockets[i] + 5 : NULL);
 	}
 	daemon_become(&dmn);
-	apply(cfg);
 	daemon_signals();
 	pol_decide_init();
 	if (recorder_check(cfg, err, sizeof(err)) < 0)

@@ -1,14 +1,17 @@
 #!/bin/bash
 # daemon-edges.sh - start-up and run paths of the daemons that production
 # takes and the other suites do not: htgate-milter's socket forms
-# (local:, a bare path, inet: woken on stop), -E, a bad socket and a bad
-# test hook; each daemon in the background as root with -u root (detach,
-# pid file and the privilege drop, run by a user that may write the
-# coverage data); htgate-fetch -d reloading; htgate-policyd's listener
-# errors, and (policyd_edges.py) its transaction table when full, requests
-# without instance or protocol_state, an IPv6 listener and the client
-# limit.  TAP (tests/tap.sh, tests/tap.py); needs root; ports 10119 and
-# 10134 (IPv6 ::1).
+# (local:, a bare path, inet: woken on stop), -E, bad sockets and a bad
+# test hook; its callbacks for an egress forced with -E, an egress
+# {daemon_name} without or with an unknown environment, a SASL login, a
+# "%" in a reply (milter-edges*.lua), non-SMTP detection over IPv6 and a
+# unix socket (milter_v6.py); each daemon in the background as root with
+# -u root (detach, pid file and the privilege drop, run by a user that
+# may write the coverage data); htgate-fetch -d reloading and raising a
+# short interval; htgate-policyd's listener errors, and (policyd_edges.py)
+# its transaction table when full, requests without instance or
+# protocol_state, an IPv6 listener and the client limit.  TAP
+# (tests/tap.sh, tests/tap.py); needs root; ports 10119 and 10134 (::1).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || tap_skip_all "needs root"
 MPORT=10119
@@ -59,6 +62,10 @@ fg_life "milter on a bare path" "$T/m2.log" "starting: config" \
 fg_life "milter on inet:PORT@127.0.0.1 (-E: egress for production)" "$T/m3.log" \
     "every connection egress for production" \
     "$MILTER" -f -l -E production -c "$T/good.conf" -p "inet:$MPORT@127.0.0.1"
+fg_life "milter on inet:PORT (any address: woken over loopback)" "$T/m5.log" "starting: config" \
+    "$MILTER" -f -l -c "$T/good.conf" -p "inet:$MPORT"
+fg_life "milter on inet6:PORT@[::1] (not woken: stops within libmilter's 5 s)" "$T/m6.log" \
+    "starting: config" "$MILTER" -f -l -c "$T/good.conf" -p "inet6:$MPORT@[::1]"
 fg_life "milter -E with an empty name (any environment)" "$T/m4.log" \
     "every connection egress for any environment" \
     "$MILTER" -f -l -E "" -c "$T/good.conf" -p "unix:$T/m4.sock"
@@ -73,25 +80,45 @@ fails "milter with a socket it cannot create: exit 1" "cannot open the milter so
 fails "milter with an unknown test hook: exit 1" "HTGATE_TEST_FAIL_AT: unknown callback name" \
     env HTGATE_TEST_FAIL_AT=nowhere "$MILTER" -f -l -c "$T/good.conf" -p "unix:$T/x.sock"
 
-# the milter's callbacks on paths the milter suite does not take
-# (milter-edges.lua), with -E production: every connection egress
-if command -v miltertest >/dev/null 2>&1; then
-	"$MILTER" -f -l -v -E production -c "$T/good.conf" -p "unix:$T/me.sock" \
-	    >"$T/me.log" 2>&1 </dev/null &
+# lua NAME SCRIPT MILTER-ARGS... - a milter with MILTER-ARGS on unix:$T/NAME.sock
+# (log $T/NAME.log, verbose), SCRIPT through miltertest against it; stops it
+lua()
+{
+	local name=$1 script=$2 pid rc=0
+	shift 2
+	"$MILTER" -f -l -v -c "$T/good.conf" -p "unix:$T/$name.sock" "$@" \
+	    >"$T/$name.log" 2>&1 </dev/null &
 	pid=$!; PIDS="$PIDS $pid"
-	logged "$T/me.log" "starting: config"
-	rc=0
-	miltertest -D sock="unix:$T/me.sock" -D mtdir="$top_srcdir/tests/milter" \
-	    -s "$(dirname "$0")/milter-edges.lua" >"$T/mt.out" 2>&1 || rc=$?
-	tap_check "milter-edges.lua against htgate-milter -E production" [ "$rc" = 0 ]
-	[ "$rc" = 0 ] || tap_diag <"$T/mt.out"
+	logged "$T/$name.log" "starting: config"
+	miltertest -D sock="unix:$T/$name.sock" -D mtdir="$top_srcdir/tests/milter" \
+	    -s "$(dirname "$0")/$script" >"$T/$name.mt" 2>&1 || rc=$?
+	tap_check "$script against htgate-milter $*" [ "$rc" = 0 ]
+	[ "$rc" = 0 ] || tap_diag <"$T/$name.mt"
+	kill -TERM "$pid"; wait "$pid"
+}
+
+# the milter's callbacks on paths the milter suite does not take
+if command -v miltertest >/dev/null 2>&1; then
+	lua me milter-edges.lua -E production
 	tap_check "-E: every connection egress" logged "$T/me.log" "egress connection for environment production"
 	tap_check "egress: the egress smtpd's Received: header left out of the identity" \
 	    logged "$T/me.log" "4EdgeQid2: egress: identity without its own Received: header"
-	kill -TERM "$pid"; wait "$pid"
+	lua me2 milter-edges2.lua
+	tap_check "an MTA that offers too few modifications: a warning" \
+	    logged "$T/me2.log" "the MTA does not offer every modification htgate needs"
+	tap_check "an egress for an unknown environment: RCPT refused temporarily" \
+	    logged "$T/me2.log" "action=tempfail stage=rcpt rule=INTERNAL reason=\"RCPT without a message\""
 else
 	tap_skip "milter-edges.lua" "miltertest not installed"
 fi
+
+# non-SMTP detection for clients announced over IPv6 or a unix socket
+"$MILTER" -f -l -c "$T/good.conf" -p "unix:$T/v6.sock" >"$T/v6.log" 2>&1 </dev/null &
+pid=$!; PIDS="$PIDS $pid"
+logged "$T/v6.log" "starting: config"
+tap_check "non-SMTP detection over IPv6 and a unix socket (milter_v6.py)" \
+    python3 "$(dirname "$0")/milter_v6.py" "$T/v6.sock"
+kill -TERM "$pid"; wait "$pid"
 
 # htgate-policyd's listener errors
 long=$T/$(printf '%0120d' 0).sock
@@ -137,6 +164,11 @@ printf '[global]\nfetch_interval = 30\n' >"$T/slow.conf"
 pid=$!; PIDS="$PIDS $pid"
 tap_check "fetch -d: an interval below 60 s is raised" \
     logged "$T/fs.log" "fetch_interval 30 raised to 60 seconds"
+kill -TERM "$pid"; wait "$pid"
+"$FETCH" -d -c "$T/good.conf" >"$T/f60.log" 2>&1 </dev/null &
+pid=$!; PIDS="$PIDS $pid"
+tap_check "fetch -d: the configured interval" \
+    logged "$T/f60.log" "daemon mode: polling every 60 seconds"
 kill -TERM "$pid"; wait "$pid"
 
 # htgate-policyd's transactions and clients (tests/tap.py continues)

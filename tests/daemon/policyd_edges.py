@@ -20,9 +20,11 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "policy"))
 import tap  # noqa: E402 - tests/tap.py
+from policyd_test import Client, request  # noqa: E402 - the policy suite's
 
 POLICYD, TMP, PORT = sys.argv[1], sys.argv[2], int(sys.argv[3])
 SOCK = os.path.join(TMP, "edges.sock")
@@ -30,29 +32,6 @@ LOG = os.path.join(TMP, "edges.log")
 CONF = os.path.join(TMP, "edges.conf")
 TXN_MAX = 4096
 CLIENTS_MAX = 1000
-
-
-def request(**attrs):
-    lines = ["request=smtpd_access_policy"]
-    lines += ["%s=%s" % kv for kv in attrs.items()]
-    return ("\n".join(lines) + "\n\n").encode()
-
-
-def ask(sock, **attrs):
-    sock.sendall(request(**attrs))
-    data = b""
-    while not data.endswith(b"\n\n"):
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode().strip()
-
-
-def connect():
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(SOCK)
-    return s
 
 
 def logged(text, timeout=10):
@@ -106,29 +85,30 @@ def edges(ipv6):
     # One transaction per connection; the connection ends, its
     # transaction stays until the idle time: the table fills up.
     for i in range(TXN_MAX + 1):
-        s = connect()
-        ask(s, protocol_state="RCPT", instance="fill-%d" % i,
-            sender="erp@example.com", recipient="AGS@msa-smtp.htpoort.nl")
-        s.close()
+        c = Client(SOCK)
+        c.ask(instance="fill-%d" % i, sender="erp@example.com",
+              recipient="AGS@msa-smtp.htpoort.nl")
+        c.close()
     tap.check(logged("transaction table full (%d): forgetting the oldest"
                      % TXN_MAX), "a full transaction table forgets the oldest")
-    s = connect()
-    a = ask(s, protocol_state="RCPT", sender="erp@example.com",
-            recipient="AGS@msa-smtp.htpoort.nl")
-    tap.check(a == "action=DUNNO", "a request without instance is judged on "
-              "its own", a)
-    a = ask(s, protocol_state="END-OF-MESSAGE", sender="erp@example.com",
-            recipient="AGS@msa-smtp.htpoort.nl", size="100",
-            recipient_count="1")
-    tap.check(a == "action=DUNNO", "END-OF-MESSAGE without instance", a)
-    a = ask(s, sender="erp@example.com", recipient="AGS@msa-smtp.htpoort.nl")
-    tap.check(a == "action=DUNNO", "a request without protocol_state: DUNNO", a)
-    s.close()
+    c = Client(SOCK)
+    a = c.ask(sender="erp@example.com", recipient="AGS@msa-smtp.htpoort.nl")
+    tap.check(a == "DUNNO", "a request without instance is judged on its "
+              "own", a)
+    a = c.ask("END-OF-MESSAGE", sender="erp@example.com",
+              recipient="AGS@msa-smtp.htpoort.nl", size="100",
+              recipient_count="1")
+    tap.check(a == "DUNNO", "END-OF-MESSAGE without instance", a)
+    c.send(b"request=smtpd_access_policy\nsender=erp@example.com\n\n")
+    a = c.reply()
+    tap.check(a == "DUNNO", "a request without protocol_state: DUNNO", a)
+    c.close()
     if ipv6:
         s = socket.create_connection(("::1", PORT), timeout=5)
-        a = ask(s, protocol_state="RCPT", instance="v6",
-                sender="erp@example.com", recipient="bob@example.org")
-        tap.check(a == "action=DUNNO", "a client over IPv6 is served", a)
+        s.sendall(request(instance="v6", sender="erp@example.com",
+                          recipient="bob@example.org"))
+        a = s.recv(4096).decode()
+        tap.check(a == "action=DUNNO\n\n", "a client over IPv6 is served", a)
         s.close()
         tap.check(logged("[::1]"), "the IPv6 client is named in the log")
     else:
@@ -137,14 +117,13 @@ def edges(ipv6):
     clients = []
     try:
         for _ in range(CLIENTS_MAX + 5):
-            clients.append(connect())
+            clients.append(Client(SOCK))
         tap.check(logged("too many clients (%d): connection refused"
                          % CLIENTS_MAX), "more than %d clients: refused"
                   % CLIENTS_MAX)
-        a = ask(clients[0], protocol_state="RCPT", instance="c0",
-                sender="erp@example.com", recipient="bob@example.org")
-        tap.check(a == "action=DUNNO", "the clients within the limit are "
-                  "served", a)
+        a = clients[0].ask(instance="c0", sender="erp@example.com",
+                           recipient="bob@example.org")
+        tap.check(a == "DUNNO", "the clients within the limit are served", a)
     finally:
         for c in clients:
             c.close()

@@ -104,10 +104,20 @@ e2e_ok "RCPT refusal: $n ENV-STREAM row(s) ($(q "select group_concat(daemon) fro
 e2e_send two ags-edifact.eml erp@example.com AGS@htpoort.nl,DMS@htpoort.nl
 two=$SB_MSGID
 e2e_assert_reply two 550 RCPT "[HTG ENV-ONE-RCPT]"
+# The policy daemon records after it has answered, and the milter
+# after end-of-message: poll (up to 10 s) until both rows are written.
+show_two_complete() {
+    echo "$1" | grep -q '^  rules .*ENV-ONE-RCPT' && echo "$1" | grep -q '^  daemon  *policyd$' &&
+        echo "$1" | grep -q '^  action  *accept$'
+}
+tries=0
 out=$("$REPORT" -d "$DB" show "$two")
+while ! show_two_complete "$out" && [ $tries -lt 50 ]; do
+    sleep 0.2; tries=$((tries + 1))
+    out=$("$REPORT" -d "$DB" show "$two")
+done
 echo "$out" | sed 's/^/# show two: /'
-echo "$out" | grep -q '^  rules .*ENV-ONE-RCPT' && echo "$out" | grep -q '^  daemon  *policyd$' &&
-    echo "$out" | grep -q '^  action  *accept$' ||
+show_two_complete "$out" ||
     e2e_fail "show by Message-ID: no policyd ENV-ONE-RCPT row beside the milter's accept"
 e2e_ok "show by Message-ID includes the RCPT refusal of the same queue ID"
 

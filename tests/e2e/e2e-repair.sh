@@ -7,7 +7,8 @@
 # what it dropped (size, SHA-256 and first line of the text, the SHA-256
 # computed here from the sample) are in the milter's decision log line,
 # and the decision record has the row with action fix naming MIME-SINGLE
-# and MIME-TYPE for both the ingress and the egress stage.  Ports 10138
+# and MIME-TYPE for both the ingress and the egress stage, its details
+# keeping what the repair dropped.  Ports 10138
 # (stand-in) and 10132 (relay; egress 10232).
 . "${srcdir:-$(dirname "$0")/..}/e2e/e2e-lib.sh"
 e2e_begin 10138 10132
@@ -98,6 +99,10 @@ for id in "$smtp" "$sm"; do
 	    echo "$rows" | grep -E '^  rules  *.*MIME-SINGLE.*MIME-TYPE' >/dev/null ||
 	    e2e_fail "$id: the record has no fix row naming MIME-SINGLE and MIME-TYPE: $rows"
 	e2e_ok "$id: the decision record has its fix row (MIME-SINGLE, MIME-TYPE)"
+	echo "$rows" | grep -qF "repair: unwrapped multipart/mixed" &&
+	    echo "$rows" | grep -qF "sha256 $sha" ||
+	    e2e_fail "$id: the record's details do not keep what the repair dropped: $rows"
+	e2e_ok "$id: the record's details keep the dropped text (sha256 ${sha:0:12}...)"
 done
 [ "$(sb_queue_deferred relay)" = 0 ] || e2e_fail "mail stays queued at the relay"
 e2e_ok "nothing left queued"

@@ -12,12 +12,7 @@ POP3=10123 SMTP=10124
 
 fetch_begin $POP3 $SMTP
 fetch_start_mta $SMTP
-MAILDIR=$T/nouidl
-mkdir -p "$MAILDIR/new" "$T/flags"
-write_conf "$T/htgate.conf" $POP3 "smtp:127.0.0.1:$SMTP"
-start_helper pop3 $POP3 "$T/ca/server.crt" "$T/ca/server.key" "$MAILDIR" \
-	"$MAILBOX" "$T/company.pw" "$T/flags" "$T/pop3.wire"
-wait_port $POP3
+fetch_fake_pop3 $POP3
 
 put_msg n1 "Answer one"
 put_msg n2 "Control message SINGLEWINDOW"

@@ -15,12 +15,7 @@ POP3=10129 SMTP=10118
 
 fetch_begin $POP3 $SMTP
 fetch_start_mta $SMTP
-MAILDIR=$T/box
-mkdir -p "$MAILDIR/new" "$T/flags"
-write_conf "$T/htgate.conf" $POP3 "smtp:127.0.0.1:$SMTP"
-start_helper pop3 $POP3 "$T/ca/server.crt" "$T/ca/server.key" "$MAILDIR" \
-	"$MAILBOX" "$T/company.pw" "$T/flags" "$T/pop3.wire"
-wait_port $POP3
+fetch_fake_pop3 $POP3
 
 # with FLAG... - the next runs see these helper flags only
 with()
@@ -82,6 +77,23 @@ rm -f "$MAILDIR/new/1.nul"
 { printf 'From: HTG <noreply@htpoort.test>\nSubject: long\n\n'; head -c 70000 /dev/zero | tr '\0' 'y'; echo; } >"$MAILDIR/new/2.long"
 outcome "a 70000-byte line: kept" 1 'outcome=kept reason="unparseable: line too long"'
 rm -f "$MAILDIR/new/2.long"
+
+# Messages the local MTA or the parser cannot take: empty, too many
+# header fields, refused after DATA (Postfix header_checks).
+: >"$MAILDIR/new/3.empty"
+outcome "an empty message: kept" 1 'outcome=kept reason="unparseable: empty message"'
+rm -f "$MAILDIR/new/3.empty"
+{ for i in $(seq 1 2100); do echo "X-H$i: x"; done; printf '\nbody\n'; } >"$MAILDIR/new/4.hdrs"
+outcome "2100 header fields: kept" 1 'outcome=kept reason="unparseable: '
+rm -f "$MAILDIR/new/4.hdrs"
+printf '/^Subject: .*REJECTDATA/ REJECT not here\n' >"$T/hc.regexp"
+postconf -c "$MTA/etc" -e "header_checks = regexp:$T/hc.regexp"
+mta_reload
+put_msg rd "Please REJECTDATA"
+outcome "refused after DATA: kept" 1 'outcome=kept reason="local MTA at end of data: 550 5.7.1 not here'
+rm -f "$MAILDIR"/new/*rd*
+postconf -c "$MTA/etc" -e "header_checks ="
+mta_reload
 
 # Delivery: no recipient for an answer, sendmail failing, an IPv6 MTA
 # address; the progress line on a terminal.

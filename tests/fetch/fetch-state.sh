@@ -78,5 +78,25 @@ check "-S: created mode 0750, holds the lock and state" \
 	eval '[ "$(stat -c %a "$T/own")" = 750 ] && [ -f "$T/own/fetch-company.lock" ] && [ -f "$T/own/fetch-company.state" ]'
 run_fetch "$T/rel.log" -S relative/dir
 check "-S with a relative path: usage error" [ "$rc" -eq 2 ]
+
+# -S: a file, a directory of another user, one that cannot be made
+touch "$T/plainfile"
+run_fetch "$T/notdir.log" -S "$T/plainfile"
+check "-S naming a file: refused" \
+	eval '[ "$rc" -eq 1 ] && grep -q "state_dir $T/plainfile: not a directory" "$T/notdir.log"'
+mkdir -m 755 "$T/theirs"; chown nobody "$T/theirs"
+run_fetch "$T/theirs.log" -S "$T/theirs"
+check "-S naming another user's directory: refused" \
+	eval '[ "$rc" -eq 1 ] && grep -q "state_dir $T/theirs: owned by uid $(id -u nobody), not by the user running htgate-fetch" "$T/theirs.log"'
+run_fetch "$T/nomk.log" -S "$T/no/such/parent"
+check "-S that cannot be created: refused" \
+	eval '[ "$rc" -eq 1 ] && grep -q "state_dir $T/no/such/parent: No such file or directory" "$T/nomk.log"'
+
+# An account name that is no file name: written with %XX escapes.
+sed -i 's/^\[account company\]$/[account .co\/mp]/' "$T/htgate.conf"
+put_msg m4 "Four"
+run_fetch "$T/name.log" -S "$T/own"
+check "an account name with / and a leading dot: its own escaped files" \
+	eval '[ "$rc" -eq 0 ] && [ -f "$T/own/fetch-%2Eco%2Fmp.state" ] && [ -f "$T/own/fetch-%2Eco%2Fmp.lock" ]' 
 check "no password in any log" no_secret "$T"/*.log
 fetch_done

@@ -99,6 +99,20 @@ fetch_start_mta()
 	sb_postfix_start mta "$1"
 }
 
+# fetch_fake_pop3 PORT - helper.py's POP3 server without UIDL on PORT,
+# answers in $MAILDIR ($T/box), flags in $T/flags, its wire log
+# $T/pop3.wire; htgate.conf ($T/htgate.conf) fetches from it into the
+# local MTA (fetch_start_mta first)
+fetch_fake_pop3()
+{
+	MAILDIR=$T/box
+	mkdir -p "$MAILDIR/new" "$T/flags"
+	write_conf "$T/htgate.conf" "$1" "smtp:127.0.0.1:$SB_PORT_RELAY"
+	start_helper pop3 "$1" "$T/ca/server.crt" "$T/ca/server.key" "$MAILDIR" \
+		"$MAILBOX" "$T/company.pw" "$T/flags" "$T/pop3.wire"
+	wait_port "$1"
+}
+
 # mta_reload - the local MTA after a postconf change
 mta_reload()
 {

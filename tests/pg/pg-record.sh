@@ -20,9 +20,9 @@ URL=$SB_PG_URL
 out=$("$FILL" "$URL" many 1 X 2>&1)
 case $out in *"run htgate-report init"*) tap_ok "without a schema: refused, naming htgate-report init" ;;
 *) tap_not_ok "without a schema: refused, naming htgate-report init" "$out" ;; esac
-tap_check "init: created" sh -c "'$REPORT' -d '$URL' init | grep -q '^schema version 3: created\$'"
-tap_check "init again: up to date" sh -c "'$REPORT' -d '$URL' init | grep -q '^schema version 3: up to date\$'"
-tap_check "one schema version table" test "$(sb_pg_psql 'select max(version) from schema_version')" = 3
+tap_check "init: created" sh -c "'$REPORT' -d '$URL' init | grep -q '^schema version 4: created\$'"
+tap_check "init again: up to date" sh -c "'$REPORT' -d '$URL' init | grep -q '^schema version 4: up to date\$'"
+tap_check "one schema version table" test "$(sb_pg_psql 'select max(version) from schema_version')" = 4
 
 # the unit suite of the record against this server
 if HTGATE_TEST_PG_URL=$URL "$top_builddir/tests/unit/test_record" >"$SB_TMP/unit.log" 2>&1; then

@@ -13,6 +13,8 @@
 #	  [rules] ENV-RATE = ignore, account rate = defer: DUNNO, DUNNO, DUNNO
 #	  [rules] ENV-RATE = tempfail, account rate default: DUNNO, then
 #	    DEFER_IF_PERMIT 4.7.0 [HTG ENV-RATE] (not counted), again
+#	  [rules] ENV-RATE = reject: DUNNO, then 550 5.7.0 (a rule that
+#	    defers by default, set to reject, refuses with 5xx), again
 #	  defaults (warn): DUNNO three times, the second and third logged as
 #	    warnings (rule=warn:ENV-RATE)
 #	  account rate = off, [rules] ENV-RATE = tempfail: DUNNO three times
@@ -93,6 +95,7 @@ case_() {
 
 case_ "[rules] ENV-RATE = ignore overrides the account's rate = defer" ignore defer "DUNNO|DUNNO|DUNNO"
 case_ "[rules] ENV-RATE = tempfail defers (account rate by default)" tempfail - "DUNNO|DEFER_IF_PERMIT 4.7.0|DEFER_IF_PERMIT 4.7.0"
+case_ "[rules] ENV-RATE = reject refuses permanently (5xx, not the rule's 450)" reject - "DUNNO|550 5.7.0|550 5.7.0"
 case_ "defaults: warn" - - "DUNNO|DUNNO|DUNNO"
 tap_check "defaults: the second and third are logged as ENV-RATE warnings" \
 	test "$(grep -c 'warn:ENV-RATE' "$TMP/---.log")" -ge 2

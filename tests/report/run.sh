@@ -13,7 +13,7 @@
 #	holder refused); four threads sharing one handle
 #	write 1000 rows; purge; the body hash; the [record] keys of
 #	htgate.conf (file:line errors, database default, retention used by
-#	purge).  Issue 13: schema version 3 in schema_version (and PRAGMA
+#	purge).  Schema version 4 in schema_version (and PRAGMA
 #	user_version); the query plan of every lookup uses an index (a full
 #	scan of a table fails the test), the summaries read covering
 #	indexes; init, info (database size), metrics parsed by the
@@ -71,10 +71,10 @@ done >"$TMP/in.tsv"
 "$FILL" "$DB" tsv <"$TMP/in.tsv" || tap_bail_out "record_fill tsv failed"
 check "rows written" "$(wc -l <"$TMP/in.tsv" | tr -d ' ')" "$(sqlite3 "$DB" 'select count(*) from decision')"
 check "journal mode" "wal" "$(sqlite3 "$DB" 'pragma journal_mode')"
-check "schema version" "3" "$(sqlite3 "$DB" 'select max(version) from schema_version')"
-check "PRAGMA user_version follows schema_version" "3" "$(sqlite3 "$DB" 'pragma user_version')"
-"$REPORT" -d "$DB" init | grep -q '^schema version 3: up to date$' && ok "init: up to date" || fail "init: up to date"
-"$REPORT" -d "$TMP/new.db" init | grep -q '^schema version 3: created$' && ok "init: created" || fail "init: created"
+check "schema version" "4" "$(sqlite3 "$DB" 'select max(version) from schema_version')"
+check "PRAGMA user_version follows schema_version" "4" "$(sqlite3 "$DB" 'pragma user_version')"
+"$REPORT" -d "$DB" init | grep -q '^schema version 4: up to date$' && ok "init: up to date" || fail "init: up to date"
+"$REPORT" -d "$TMP/new.db" init | grep -q '^schema version 4: created$' && ok "init: created" || fail "init: created"
 out=$("$REPORT" -d "$DB" info)
 echo "$out" | grep -q '^backend: sqlite$' && echo "$out" | grep -q '^decisions: 9$' \
 	&& echo "$out" | grep -qE '^database size: [0-9]+ bytes' && ok "info: backend, rows, size" || fail "info" "$out"

@@ -191,6 +191,13 @@ START_TEST(test_claim_race)
 }
 END_TEST
 
+/* show_details - record_show callback: the row's details into arg */
+static void
+show_details(void *arg, const struct record_entry *e)
+{
+	g_strlcpy(arg, e->details ? e->details : "(null)", 256);
+}
+
 START_TEST(test_migrate_v1)
 {
 	sqlite3 *db;
@@ -220,6 +227,19 @@ START_TEST(test_migrate_v1)
 			 RECORD_DUP_MSGID | RECORD_DUP_ENVID);
 	ck_assert_int_eq(claimed(rec, "<refused@x>", NULL, DAY), 0);
 	ck_assert_int_eq(claim(rec, "<old@x>", NULL, "H1", DAY), RECORD_DUP_MSGID);
+	/* version 4 added the details column to the old table */
+	{
+		struct record_entry e = {.action = "fix", .queue_id = "QV4",
+			.daemon = "milter", .size = -1,
+			.details = "MIME-SINGLE: unwrapped\nrepair: dropped text"};
+		char	got[256] = "";
+
+		ck_assert_msg(record_write(rec, &e, err, sizeof(err)) == 0, "%s",
+			      err);
+		ck_assert_int_eq(record_show(rec, "QV4", show_details, got, err,
+					     sizeof(err)), 1);
+		ck_assert_str_eq(got, e.details);
+	}
 	record_close(rec);
 	/* the version went into schema_version; user_version follows it */
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
@@ -232,7 +252,7 @@ START_TEST(test_migrate_v1)
 		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT group_concat(version)"
 			" FROM schema_version", -1, &st, NULL), SQLITE_OK);
 		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-		ck_assert_str_eq((const char *) sqlite3_column_text(st, 0), "1,2,3");
+		ck_assert_str_eq((const char *) sqlite3_column_text(st, 0), "1,2,3,4");
 		sqlite3_finalize(st);
 		ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 			&st, NULL), SQLITE_OK);

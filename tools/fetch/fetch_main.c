@@ -440,7 +440,7 @@ fetch_interval(const struct htg_cfg *cfg, const struct fetch_opts *o)
 	return (cfg->fetch_interval);
 }
 
-static struct htg_cfg *fetch_cfg;	/* the daemon's current snapshot */
+static struct htg_cfg *fetch_cfg;	/* the snapshot in force (main, reloads) */
 
 /* fetch_apply - daemon_reload's apply: the new snapshot for the next poll */
 static void
@@ -450,14 +450,13 @@ fetch_apply(struct htg_cfg *cfg)
 	fetch_cfg = cfg;
 }
 
-/* fetch_daemon - poll until SIGTERM/SIGINT; SIGHUP reloads */
+/* fetch_daemon - poll until SIGTERM/SIGINT; SIGHUP reloads fetch_cfg */
 static int
-fetch_daemon(struct htg_cfg *cfg, const struct fetch_opts *o)
+fetch_daemon(const struct fetch_opts *o)
 {
 	enum daemon_event ev;
 	int	interval, quiet = 0;
 
-	fetch_cfg = cfg;
 	daemon_signals();
 	interval = fetch_interval(fetch_cfg, o);
 	log_info("daemon mode: polling every %d seconds", interval);
@@ -525,10 +524,11 @@ main(int argc, char **argv)
 	if (optind != argc)
 		daemon_usage(&dmn);
 	cfg = daemon_configure(&dmn, fetch_check_cfg, o.account);
+	fetch_cfg = cfg;		/* held there, also at a fatal exit */
 	daemon_user(&dmn);
 	daemon_become(&dmn);
 	if (o.daemon)
-		rc = fetch_daemon(cfg, &o);
+		rc = fetch_daemon(&o);
 	else {
 		rc = fetch_all(cfg, &o, 0);
 		cfg_unref(cfg);
