@@ -101,8 +101,11 @@
  *	is then NULL.
  * ERRORS
  *	Peer input never makes the engine fail: bad input becomes a finding.
- *	An allocation or library failure becomes a RULE_INTERNAL finding
- *	with the configured on-error action (tempfail by default).
+ *	A library failure becomes a RULE_INTERNAL finding with the
+ *	configured on-error action (tempfail by default); such a finding
+ *	decides alone (the rules it kept from running may have left
+ *	findings of their own).  Out of memory aborts the process (GLib's
+ *	g_malloc): the MTA's milter_default_action answers for it.
  * OWNERSHIP
  *	htg_msg_new() returns a message the caller frees with
  *	htg_msg_free(); it borrows cfg, which must outlive it.  Strings

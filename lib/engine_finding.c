@@ -136,13 +136,20 @@ eng_add_hint(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
 	return (v);
 }
 
-/* eng_verdict_since - worst verdict among findings from index mark on */
+/*
+ * eng_verdict_since - worst verdict among findings from index mark on.
+ * An internal error that tempfails decides alone: what was not checked
+ * (a header or sender the engine never saw) shows up as other rules'
+ * findings, which must not turn a retry into a permanent refusal.
+ */
 enum htg_verdict
 eng_verdict_since(struct htg_msg *msg, size_t mark)
 {
 	enum htg_verdict v = HTG_CONTINUE;
 	size_t	i;
 
+	if (eng_internal_since(msg, mark))
+		return (HTG_TEMPFAIL);
 	for (i = mark; i < msg->nfindings; i++) {
 		if (msg->findings[i].action == HTG_ACT_REJECT)
 			return (HTG_REJECT);
@@ -150,6 +157,37 @@ eng_verdict_since(struct htg_msg *msg, size_t mark)
 			v = HTG_TEMPFAIL;
 	}
 	return (v);
+}
+
+/* eng_internal_since - an INTERNAL finding that tempfails, from mark on,
+ * not yet in a reply */
+int
+eng_internal_since(const struct htg_msg *msg, size_t mark)
+{
+	size_t	i;
+
+	for (i = mark; i < msg->nfindings; i++)
+		if (msg->findings[i].rule == RULE_INTERNAL
+		    && msg->findings[i].action == HTG_ACT_TEMPFAIL
+		    && !msg->findings[i].reported)
+			return (1);
+	return (0);
+}
+
+/* has_finding - whether the message has this finding already */
+static int
+has_finding(const struct htg_msg *msg, enum htg_rule_id rule,
+	    enum htg_stage stage, const char *detail)
+{
+	size_t	i;
+
+	for (i = 0; i < msg->nfindings; i++)
+		if (msg->findings[i].rule == rule
+		    && msg->findings[i].stage == stage
+		    && strncmp(msg->findings[i].detail, detail ? detail : "",
+			       sizeof(msg->findings[i].detail) - 1) == 0)
+			return (1);
+	return (0);
 }
 
 /* htg_msg_add_finding - finding from an adapter, configured action */
@@ -184,6 +222,10 @@ htg_msg_add_finding_hint(struct htg_msg *msg, enum htg_rule_id rule,
 	if (rule == RULE_INTERNAL && action == HTG_ACT_NONE)
 		action = msg->cfg->on_internal_error == HTG_ACT_REJECT ?
 			HTG_ACT_REJECT : HTG_ACT_TEMPFAIL;
+	if (rule == RULE_INTERNAL && has_finding(msg, rule, stage, detail))
+		/* the same error again (every header of a non-SMTP message):
+		 * once in the reply and the log */
+		return (action == HTG_ACT_REJECT ? HTG_REJECT : HTG_TEMPFAIL);
 	return (eng_add_hint(msg, rule, stage, action, hint, "%s",
 			     detail ? detail : ""));
 }

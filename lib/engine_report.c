@@ -71,7 +71,8 @@ htg_msg_reply(struct htg_msg *msg, struct htg_reply *reply)
 		if (!msg->findings[i].reported
 		    && msg->findings[i].action == HTG_ACT_REJECT)
 			break;
-	if (i == msg->nfindings)
+	/* an internal error decides alone (eng_verdict_since) */
+	if (i == msg->nfindings || eng_internal_since(msg, 0))
 		want = HTG_ACT_TEMPFAIL;
 	for (i = 0; i < msg->nfindings; i++) {
 		struct htg_finding *f = &msg->findings[i];

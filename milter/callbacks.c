@@ -63,8 +63,10 @@
  *	body or eom); that callback then behaves as if an internal error
  *	had happened.  Unset (the normal case) it costs one comparison.
  * ERRORS
- *	Every internal error (missing context, allocation failure, a fix
- *	libmilter refuses) ends in mlt_reply_internal(): 451 4.3.0.
+ *	Every internal error (missing context, a fix libmilter refuses, an
+ *	unexpected state) ends in mlt_reply_internal(): 451 4.3.0.  Out of
+ *	memory is not one of them: GLib aborts the process (ctx.c) and
+ *	Postfix's milter_default_action = tempfail answers for it.
  * THREAD SAFETY
  *	The settings are written once before smfi_main() starts threads;
  *	everything else is per connection.
@@ -236,8 +238,27 @@ held(const struct htg_msg *msg, enum htg_stage stage)
 }
 
 /*
+ * unsettled - the refusal kept from MAIL or RCPT of a non-SMTP submission
+ * (which cannot be refused there): an internal error there means htgate
+ * does not know whether the message is HTG-bound, so it may not pass as
+ * "not HTG-bound" either (fail closed)
+ */
+static enum htg_verdict
+unsettled(const struct mlt_conn *conn)
+{
+	enum htg_verdict m = held(conn->msg, HTG_STAGE_MAIL);
+	enum htg_verdict r = held(conn->msg, HTG_STAGE_RCPT);
+
+	if (m == HTG_REJECT || r == HTG_REJECT)
+		return (HTG_REJECT);
+	return (m == HTG_TEMPFAIL || r == HTG_TEMPFAIL ? HTG_TEMPFAIL :
+		HTG_CONTINUE);
+}
+
+/*
  * mlfi_data - every recipient is known: mail that is not HTG-bound leaves
- * here (SMFIS_ACCEPT, no header is sent).  DATA is answered in any case:
+ * here (SMFIS_ACCEPT, no header is sent), unless an error kept from MAIL
+ * or RCPT leaves that unknown (refused at end of headers).  DATA is answered in any case:
  * with SMFIP_NODATA Postfix still sends the DATA macros without waiting
  * for a reply and the headers right after: on an inet: socket that
  * write-write-read pattern meets Nagle and the delayed ACK, 40 ms per
@@ -248,7 +269,8 @@ mlfi_data(SMFICTX *ctx)
 {
 	struct mlt_conn *conn = msg_conn(ctx);
 
-	if (conn == NULL || htg_msg_is_htg(conn->msg))
+	if (conn == NULL || htg_msg_is_htg(conn->msg)
+	    || unsettled(conn) != HTG_CONTINUE)
 		return (SMFIS_CONTINUE);
 	log_debug("%s: action=accept stage=data not HTG-bound",
 		  htg_msg_queue_id(conn->msg));
@@ -302,9 +324,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 
 	if (mlt_test_fail(MLT_AT_CONNECT))
 		return (connect_failed(ctx, "test hook HTGATE_TEST_FAIL_AT"));
-	if ((conn = mlt_conn_new(is_nonsmtp(hostname, hostaddr),
-				 egress_route(ctx))) == NULL)
-		return (connect_failed(ctx, "out of memory"));
+	conn = mlt_conn_new(is_nonsmtp(hostname, hostaddr), egress_route(ctx));
 	if (smfi_setpriv(ctx, conn) != MI_SUCCESS) {
 		mlt_conn_free(conn);
 		return (connect_failed(ctx, "smfi_setpriv failed"));
@@ -433,6 +453,8 @@ mlfi_eoh(SMFICTX *ctx)
 	set_queue_id(ctx, conn);
 	if ((v = held(conn->msg, HTG_STAGE_HEADER)) != HTG_CONTINUE
 	    && (mlt_nr & SMFIP_NR_HDR) && !conn->nonsmtp)
+		return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER, v));
+	if (!htg_msg_is_htg(conn->msg) && (v = unsettled(conn)) != HTG_CONTINUE)
 		return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER, v));
 	HOOK(ctx, conn, MLT_AT_EOH, HTG_STAGE_HEADER);
 	return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER,

@@ -53,6 +53,16 @@
  *	message goes on to the milter, which records the outcome at end
  *	of message), so it gets no row.  A row that cannot be written is
  *	logged; the refusal stands.
+ * ERRORS
+ *	pol_decide() always gives an action.  An internal error (the rate
+ *	windows in the record unavailable, an engine failure) is the
+ *	INTERNAL finding with on_internal_error's action: "451 4.3.0 [HTG
+ *	INTERNAL] ..." by default, for HTG-bound recipients only (mail
+ *	that is not HTG's is not held up by htgate's trouble).  A verdict
+ *	without a finding to word it (never expected) still refuses, with
+ *	a generic text.  pol_decide_bad() answers a malformed request with
+ *	policy_default_action (DUNNO by default: the milter and the egress
+ *	stage still judge the message).
  * OWNERSHIP
  *	Transactions are owned by this module; the rate windows by
  *	lib/rate.c.

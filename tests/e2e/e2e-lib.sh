@@ -45,12 +45,11 @@ e2e_begin()
 	if [ -n "$miss" ]; then
 		e2e_skip "$E2E_NAME: missing programs: $miss"
 	fi
-	sb_init "$top_builddir" "$1" "$2"
-	SB_CLEANUP_HOOK=e2e_on_exit
-	# sb_init's EXIT trap is sb_cleanup: hand it the exit status (1 after
-	# a "not ok", also one printed in a subshell) and let its hook
-	# (e2e_on_exit) print the plan.
-	trap 'E2E_STATUS=$?; e2e_exit' EXIT
+	# sb_tap_begin: the EXIT trap hands sb_cleanup the exit status (1
+	# after a "not ok", also one printed in a subshell); its hook prints
+	# these logs after a failure, then the plan.
+	sb_tap_begin "$top_builddir" "$1" "$2" relay/maillog standin/maillog \
+	    milter.log policyd.log dovecot/dovecot.log relay/htgate-config.log
 	E2E_OUT=$SB_TMP/out
 	mkdir -p "$E2E_OUT"
 	if [ "${3:-}" = stand-in-only ]; then
@@ -64,41 +63,10 @@ e2e_begin()
 	fi
 }
 
-E2E_FAILED=0
-E2E_STATUS=0
-
-# e2e_exit - the EXIT trap: sb_cleanup with the status (1 after a "not ok")
-e2e_exit()
-{
-	set +e
-	if [ "$E2E_STATUS" = 0 ] && tap_failed; then
-		E2E_STATUS=1
-	fi
-	(exit "$E2E_STATUS")
-	sb_cleanup
-}
-
-# e2e_on_exit - after a failure, what the servers said (never a secret);
-# then the plan (run by sb_cleanup before it stops the sandbox)
-e2e_on_exit()
-{
-	local f
-	if [ "$E2E_FAILED" = 1 ] || [ "$E2E_STATUS" != 0 ] || tap_failed; then
-		for f in relay/maillog standin/maillog milter.log policyd.log \
-		    dovecot/dovecot.log relay/htgate-config.log; do
-			[ -s "$SB_TMP/$f" ] || continue
-			tap_diag "---- $f (last 40 lines)"
-			tail -n 40 "$SB_TMP/$f" | tap_diag
-		done
-	fi
-	tap_end "$E2E_STATUS" || :
-}
-
 # e2e_fail - report a failed assertion and stop
 e2e_fail()
 {
 	tap_not_ok "$*"
-	E2E_FAILED=1
 	exit 1
 }
 

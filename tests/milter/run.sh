@@ -227,6 +227,8 @@ FAILERS=""
 for at in $FAILPOINTS; do
 	start_milter "fail-$at" "HTGATE_TEST_FAIL_AT=$at"
 	FAILERS="$FAILERS $MPID:fail-$at"
+	start_milter "failn-$at" "HTGATE_TEST_FAIL_AT=$at" -N
+	FAILERS="$FAILERS $MPID:failn-$at"
 done
 
 run_case accept main "4TestQid42: action=accept stage=eom" "!action=reject"
@@ -300,6 +302,14 @@ for at in $FAILPOINTS; do
 	MTDEFS="-D at=$at"
 	run_case failclosed "fail-$at" "rule=INTERNAL" "action=tempfail" \
 		"!action=accept"
+	MTDEFS=""
+done
+
+# ... also on a non-SMTP connection, where MAIL and RCPT cannot refuse.
+for at in $FAILPOINTS; do
+	MTDEFS="-D at=$at"
+	run_case failclosed-nonsmtp "failn-$at" "rule=INTERNAL" \
+		"action=tempfail" "!action=accept"
 	MTDEFS=""
 done
 

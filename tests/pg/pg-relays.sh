@@ -21,20 +21,14 @@ pg_skip_unless_installed
 N=${PG_UNIQUE_N:-8}
 RELAY2=10133
 e2e_begin 10130 10131
-# pg_on_exit - stop PostgreSQL first; the relay pair's logs after a failure
+# pg_on_exit - stop PostgreSQL first; then the logs (the relay pair's
+# too) after a failure, and the plan
 pg_on_exit()
 {
-	local f
 	sb_pg_stop
-	if [ "$E2E_FAILED" = 1 ] || tap_failed; then
-		for f in relay2/maillog relay2-milter.log relay2-policyd.log pg/server.log; do
-			[ -s "$SB_TMP/$f" ] || continue
-			tap_diag "---- $f (last 30 lines)"
-			tail -n 30 "$SB_TMP/$f" | tap_diag
-		done
-	fi
-	e2e_on_exit
+	sb_tap_on_exit
 }
+SB_TAP_LOGS="$SB_TAP_LOGS relay2/maillog relay2-milter.log relay2-policyd.log pg/server.log"
 SB_CLEANUP_HOOK=pg_on_exit
 SB_PG_FSYNC=off sb_pg_start "$PG_BIN"
 REPORT=$top_builddir/tools/htgate-report
