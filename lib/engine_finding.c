@@ -108,21 +108,8 @@ eng_vadd(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
 	return (HTG_CONTINUE);
 }
 
-/* eng_add - record a finding; HTG_ACT_NONE as action means "configured" */
-enum htg_verdict
-eng_add(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
-	enum htg_action action, const char *fmt, ...)
-{
-	enum htg_verdict v;
-	va_list	ap;
-
-	va_start(ap, fmt);
-	v = eng_vadd(msg, rule, stage, action, HTG_HINT_NONE, fmt, ap);
-	va_end(ap);
-	return (v);
-}
-
-/* eng_add_hint - eng_add with a hint for the reply */
+/* eng_add_hint - record a finding with a hint for the reply; HTG_ACT_NONE
+ * as action means "configured" (eng_add: without a hint) */
 enum htg_verdict
 eng_add_hint(struct htg_msg *msg, enum htg_rule_id rule, enum htg_stage stage,
 	     enum htg_action action, enum htg_hint hint, const char *fmt, ...)

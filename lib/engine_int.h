@@ -112,15 +112,16 @@ struct htg_msg {
 };
 
 /* engine_finding.c */
-enum htg_verdict eng_add(struct htg_msg *msg, enum htg_rule_id rule,
-	enum htg_stage stage, enum htg_action action, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
 enum htg_verdict eng_verdict_since(struct htg_msg *msg, size_t mark);
 int	eng_internal_since(const struct htg_msg *msg, size_t mark);
 enum htg_action eng_action(const struct htg_msg *msg, enum htg_rule_id rule);
 enum htg_verdict eng_add_hint(struct htg_msg *msg, enum htg_rule_id rule,
 	enum htg_stage stage, enum htg_action action, enum htg_hint hint,
 	const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* eng_add - eng_add_hint without a hint */
+#define eng_add(msg, rule, stage, action, ...) \
+	eng_add_hint((msg), (rule), (stage), (action), HTG_HINT_NONE, \
+		     __VA_ARGS__)
 int	eng_repair_rule(enum htg_rule_id rule);
 
 /* engine.c */

@@ -47,6 +47,16 @@ struct record_pend {
 	char	err[RECORD_ERR_MAX];
 };
 
+/* RETURN_LOCKED - return one backend call's result, made under the
+ * connection's lock (every backend operation is) */
+#define RETURN_LOCKED(rec, call) do { \
+	int	locked_rc_; \
+	pthread_mutex_lock(&(rec)->dblock); \
+	locked_rc_ = (call); \
+	pthread_mutex_unlock(&(rec)->dblock); \
+	return (locked_rc_); \
+} while (0)
+
 struct record {
 	const struct record_ops *ops;
 	void   *be;
@@ -544,20 +554,18 @@ claim_ids(const struct record_claim *c, const char *kinds[2],
 static void
 refusal_tallies(struct record *rec, int dup, const char *stage)
 {
+	static const struct {
+		int	bit;
+		const char *kind;
+	} kinds[] = {{RECORD_DUP_MSGID, "msgid"}, {RECORD_DUP_ENVID, "envid"}};
 	char	labels[RECORD_LABELS_MAX];
+	size_t	i;
 
-	if (dup <= 0)
-		return;
-	if (dup & RECORD_DUP_MSGID) {
+	for (i = 0; dup > 0 && i < G_N_ELEMENTS(kinds); i++) {
+		if ((dup & kinds[i].bit) == 0)
+			continue;
 		labels[0] = 0;
-		record_label(labels, sizeof(labels), "kind", "msgid");
-		record_label(labels, sizeof(labels), "stage", stage);
-		record_tally_add(rec, "htgate_uniqueness_refusals_total",
-				 labels, 1);
-	}
-	if (dup & RECORD_DUP_ENVID) {
-		labels[0] = 0;
-		record_label(labels, sizeof(labels), "kind", "envid");
+		record_label(labels, sizeof(labels), "kind", kinds[i].kind);
 		record_label(labels, sizeof(labels), "stage", stage);
 		record_tally_add(rec, "htgate_uniqueness_refusals_total",
 				 labels, 1);
@@ -607,14 +615,9 @@ int
 record_sender_of(struct record *rec, const char *id, char *sender,
 		 size_t senderlen)
 {
-	int	rc;
-
 	if (id == NULL || *id == 0)
 		return (0);
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->sender_of(rec->be, id, sender, senderlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->sender_of(rec->be, id, sender, senderlen));
 }
 
 /*
@@ -730,7 +733,6 @@ record_summary(struct record *rec, const char *by, long long since,
 	struct summary_ctx sc = {fn, arg, strcmp(by, "rule") == 0,
 		strcmp(by, "day") == 0};
 	const char *col;
-	int	rc;
 
 	if (sc.by_rule)
 		col = "rules";
@@ -741,11 +743,8 @@ record_summary(struct record *rec, const char *by, long long since,
 		seterr(err, errlen, "unknown summary key %s", by);
 		return (-1);
 	}
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->summary(rec->be, col, since, summary_row, &sc, err,
-			       errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->summary(rec->be, col, since, summary_row,
+					     &sc, err, errlen));
 }
 
 /* record_show - every decision of one message, oldest first */
@@ -753,12 +752,22 @@ int
 record_show(struct record *rec, const char *id, record_show_fn fn, void *arg,
 	    char *err, size_t errlen)
 {
-	int	rc;
+	RETURN_LOCKED(rec, rec->ops->show(rec->be, id, fn, arg, err, errlen));
+}
 
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->show(rec->be, id, fn, arg, err, errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+/* record_explain_sql - the statement to explain for one lookup */
+char   *
+record_explain_sql(const struct record_lookup *t, size_t n,
+		   const char *prefix, const char *query, char *err,
+		   size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].name, query) == 0)
+			return (g_strdup_printf("%s %s", prefix, t[i].sql));
+	snprintf(err, errlen, "no query %s", query);
+	return (NULL);
 }
 
 /* record_entry_text - the text columns in RECORD_COLUMNS order */
@@ -808,15 +817,10 @@ int
 record_info(struct record *rec, struct record_info *info, char *err,
 	    size_t errlen)
 {
-	int	rc;
-
 	memset(info, 0, sizeof(*info));
 	info->wal_bytes = info->free_bytes = -1;
 	g_strlcpy(info->backend, rec->ops->name, sizeof(info->backend));
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->info(rec->be, info, err, errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->info(rec->be, info, err, errlen));
 }
 
 /* record_tallies - every counter and gauge, sorted */
@@ -824,12 +828,7 @@ int
 record_tallies(struct record *rec, record_tally_fn fn, void *arg, char *err,
 	       size_t errlen)
 {
-	int	rc;
-
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->tallies(rec->be, fn, arg, err, errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->tallies(rec->be, fn, arg, err, errlen));
 }
 
 /* record_tally_set - set a gauge now */
@@ -837,13 +836,9 @@ int
 record_tally_set(struct record *rec, const char *name, const char *labels,
 		 long long value, char *err, size_t errlen)
 {
-	int	rc;
-
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->tally_set(rec->be, name, labels ? labels : "", value,
-				 err, errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->tally_set(rec->be, name,
+					       labels ? labels : "", value, err,
+					       errlen));
 }
 
 /* record_rate_take - one step of a shared sliding window */
@@ -852,13 +847,9 @@ record_rate_take(struct record *rec, const char *key, int limit,
 		 long long window_ms, int count_over, char *err, size_t errlen)
 {
 	long long now_ms = g_get_real_time() / 1000;
-	int	rc;
-
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->rate_take(rec->be, key, limit, now_ms, window_ms,
-				 count_over, err, errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->rate_take(rec->be, key, limit, now_ms,
+					       window_ms, count_over, err,
+					       errlen));
 }
 
 /* record_fetch_claim - claim one answer for this htgate-fetch */
@@ -866,26 +857,18 @@ int
 record_fetch_claim(struct record *rec, const char *account, const char *uidl,
 		   char *err, size_t errlen)
 {
-	int	rc;
-
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->fetch_claim(rec->be, account, uidl,
-				   (long long) time(NULL), err, errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->fetch_claim(rec->be, account, uidl,
+						 (long long) time(NULL), err,
+						 errlen));
 }
 
 /* record_fetch_done - the claimed answer handed over, or released */
 int
 record_fetch_done(struct record *rec, int delivered, char *err, size_t errlen)
 {
-	int	rc;
-
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->fetch_done(rec->be, delivered, (long long) time(NULL),
-				  err, errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->fetch_done(rec->be, delivered,
+						(long long) time(NULL), err,
+						errlen));
 }
 
 /* record_fetch_retain - forget answers the server no longer lists */
@@ -894,14 +877,9 @@ record_fetch_retain(struct record *rec, const char *account,
 		    const char *const *uidls, size_t n, long keep_seconds,
 		    char *err, size_t errlen)
 {
-	int	rc;
-
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->fetch_retain(rec->be, account, uidls, n,
-				    (long long) time(NULL) - keep_seconds,
-				    err, errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->fetch_retain(rec->be, account, uidls, n,
+				(long long) time(NULL) - keep_seconds, err,
+				errlen));
 }
 
 /* record_explain - the query plan of one lookup */
@@ -909,24 +887,15 @@ int
 record_explain(struct record *rec, const char *query, char *plan,
 	       size_t planlen, char *err, size_t errlen)
 {
-	int	rc;
-
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->explain(rec->be, query, plan, planlen, err, errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->explain(rec->be, query, plan, planlen,
+					     err, errlen));
 }
 
 /* record_sql - one statement (tests) */
 int
 record_sql(struct record *rec, const char *sql, char *err, size_t errlen)
 {
-	int	rc;
-
-	pthread_mutex_lock(&rec->dblock);
-	rc = rec->ops->sql(rec->be, sql, err, errlen);
-	pthread_mutex_unlock(&rec->dblock);
-	return (rc);
+	RETURN_LOCKED(rec, rec->ops->sql(rec->be, sql, err, errlen));
 }
 
 /* record_hash_init - start a body SHA-256 */

@@ -95,6 +95,59 @@ extern const struct record_ops record_pg_ops;
 	" envid, size, body_sha256, reply, daemon, details"
 #define RECORD_NCOLUMNS 18
 
+/*
+ * The statements both backends run as they are.  Parameters are written
+ * $1, $2 ... in order of first use: PostgreSQL's syntax, which SQLite
+ * reads as named parameters numbered in the same order.
+ */
+#define RECORD_SQL_DECISION_INDEXES \
+	"CREATE INDEX IF NOT EXISTS decision_queue_id ON decision(queue_id);" \
+	"CREATE INDEX IF NOT EXISTS decision_message_id ON decision(message_id);" \
+	"CREATE INDEX IF NOT EXISTS decision_envid ON decision(envid);" \
+	/* version 3: the summaries read covering indexes, not the rows \
+	 * (a year of decisions in well under a second) */ \
+	"DROP INDEX IF EXISTS decision_time;" \
+	"DROP INDEX IF EXISTS decision_sender;" \
+	"CREATE INDEX IF NOT EXISTS decision_time_action ON decision(time, action);" \
+	"CREATE INDEX IF NOT EXISTS decision_sender_action ON decision(sender, action, time);" \
+	"CREATE INDEX IF NOT EXISTS decision_stream_action ON decision(stream, action, time);" \
+	"CREATE INDEX IF NOT EXISTS decision_environment_action ON decision(environment, action, time);" \
+	"CREATE INDEX IF NOT EXISTS decision_rules_action ON decision(rules, action, time);"
+#define RECORD_SQL_TALLY_SET \
+	"INSERT INTO tally (name, labels, value) VALUES ($1, $2, $3)" \
+	" ON CONFLICT (name, labels) DO UPDATE SET value = excluded.value"
+#define RECORD_SQL_CLAIM_GET \
+	"SELECT holder FROM claim WHERE kind = $1 AND id = $2 AND time >= $3"
+#define RECORD_SQL_SENDER \
+	"SELECT sender FROM decision WHERE (message_id = $1 OR envid = $1)" \
+	" AND action IN ('accept','fix','warn') AND sender IS NOT NULL" \
+	" AND sender <> '' ORDER BY time DESC, id DESC LIMIT 1"
+#define RECORD_SQL_PURGE \
+	"DELETE FROM decision WHERE id IN (SELECT id FROM decision" \
+	" WHERE time < $1 ORDER BY time LIMIT $2)"
+#define RECORD_SQL_SHOW \
+	"WITH hit AS (SELECT id, queue_id FROM decision" \
+	" WHERE queue_id = $1 OR message_id = $1" \
+	" OR message_id = '<' || $1 || '>' OR envid = $1)" \
+	" SELECT " RECORD_COLUMNS " FROM decision WHERE id IN" \
+	" (SELECT id FROM hit UNION SELECT d.id FROM decision d JOIN hit h" \
+	" ON d.queue_id = h.queue_id WHERE h.queue_id IS NOT NULL" \
+	" AND h.queue_id NOT IN ('', 'NOQUEUE')) ORDER BY time, id"
+#define RECORD_SQL_RATE_COUNT \
+	"SELECT count(*) FROM rate_event WHERE key = $1"
+
+/* One lookup record_explain() shows: its name and statement. */
+struct record_lookup {
+	const char *name;
+	const char *sql;
+};
+
+/* record_explain_sql - "PREFIX statement" of the lookup named query in
+ * t[0..n-1] (g_free()), or NULL with the reason in err */
+char   *record_explain_sql(const struct record_lookup *t, size_t n,
+		const char *prefix, const char *query, char *err,
+		size_t errlen);
+
 /* record_entry_text - the text columns of e in RECORD_COLUMNS order
  * (host .. envid, then body_sha256, reply, daemon, details) */
 #define RECORD_NTEXT 16

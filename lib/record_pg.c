@@ -67,18 +67,7 @@ static const char SCHEMA_SQL[] =
 	" details TEXT);"
 	/* version 4: a decision's details */
 	"ALTER TABLE decision ADD COLUMN IF NOT EXISTS details TEXT;"
-	"CREATE INDEX IF NOT EXISTS decision_queue_id ON decision(queue_id);"
-	"CREATE INDEX IF NOT EXISTS decision_message_id ON decision(message_id);"
-	"CREATE INDEX IF NOT EXISTS decision_envid ON decision(envid);"
-	/* version 3: the summaries read covering indexes, not the rows
-	 * (a year of decisions in well under a second) */
-	"DROP INDEX IF EXISTS decision_time;"
-	"DROP INDEX IF EXISTS decision_sender;"
-	"CREATE INDEX IF NOT EXISTS decision_time_action ON decision(time, action);"
-	"CREATE INDEX IF NOT EXISTS decision_sender_action ON decision(sender, action, time);"
-	"CREATE INDEX IF NOT EXISTS decision_stream_action ON decision(stream, action, time);"
-	"CREATE INDEX IF NOT EXISTS decision_environment_action ON decision(environment, action, time);"
-	"CREATE INDEX IF NOT EXISTS decision_rules_action ON decision(rules, action, time);"
+	RECORD_SQL_DECISION_INDEXES
 	"CREATE TABLE IF NOT EXISTS claim ("
 	" kind TEXT NOT NULL, id TEXT NOT NULL, time BIGINT NOT NULL,"
 	" holder TEXT NOT NULL, queue_id TEXT, PRIMARY KEY (kind, id));"
@@ -99,11 +88,6 @@ static const char INSERT_SQL[] =
 static const char TALLY_ADD_SQL[] =
 	"INSERT INTO tally (name, labels, value) VALUES ($1, $2, $3)"
 	" ON CONFLICT (name, labels) DO UPDATE SET value = tally.value + excluded.value";
-static const char TALLY_SET_SQL[] =
-	"INSERT INTO tally (name, labels, value) VALUES ($1, $2, $3)"
-	" ON CONFLICT (name, labels) DO UPDATE SET value = excluded.value";
-static const char CLAIM_GET_SQL[] =
-	"SELECT holder FROM claim WHERE kind = $1 AND id = $2 AND time >= $3";
 static const char CLAIM_PUT_SQL[] =
 	"INSERT INTO claim (kind, id, time, holder, queue_id)"
 	" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, id) DO UPDATE"
@@ -111,29 +95,9 @@ static const char CLAIM_PUT_SQL[] =
 	" queue_id = excluded.queue_id"
 	" WHERE claim.holder = excluded.holder OR claim.time < $6"
 	" RETURNING 1";
-static const char SENDER_SQL[] =
-	"SELECT sender FROM decision WHERE (message_id = $1 OR envid = $1)"
-	" AND action IN ('accept','fix','warn') AND sender IS NOT NULL"
-	" AND sender <> '' ORDER BY time DESC, id DESC LIMIT 1";
-static const char PURGE_SQL[] =
-	"DELETE FROM decision WHERE id IN (SELECT id FROM decision"
-	" WHERE time < $1 ORDER BY time LIMIT $2)";
-static const char SHOW_SQL[] =
-	"WITH hit AS (SELECT id, queue_id FROM decision"
-	" WHERE queue_id = $1 OR message_id = $1"
-	" OR message_id = '<' || $1 || '>' OR envid = $1)"
-	" SELECT " RECORD_COLUMNS " FROM decision WHERE id IN"
-	" (SELECT id FROM hit UNION SELECT d.id FROM decision d JOIN hit h"
-	" ON d.queue_id = h.queue_id WHERE h.queue_id IS NOT NULL"
-	" AND h.queue_id NOT IN ('', 'NOQUEUE')) ORDER BY time, id";
-static const char RATE_COUNT_SQL[] =
-	"SELECT count(*) FROM rate_event WHERE key = $1";
 
 /* The lookups record_explain() shows (parameters as literals). */
-static const struct {
-	const char *name;
-	const char *sql;
-} pg_explained[] = {
+static const struct record_lookup pg_explained[] = {
 	{"claim", "SELECT holder FROM claim WHERE kind = 'msgid' AND id = 'x'"
 	 " AND time >= 0"},
 	{"claimed", "SELECT holder FROM claim WHERE kind = 'msgid' AND id = 'x'"
@@ -434,7 +398,7 @@ pg_claimed(void *be, const char *kind, const char *id, long long since)
 	int	found;
 
 	if (pg_ready(p, err, sizeof(err)) < 0
-	    || (r = pg_query(p, CLAIM_GET_SQL, 3, v, err, sizeof(err))) == NULL)
+	    || (r = pg_query(p, RECORD_SQL_CLAIM_GET, 3, v, err, sizeof(err))) == NULL)
 		return (-1);
 	found = PQntuples(r) > 0;
 	PQclear(r);
@@ -486,7 +450,7 @@ pg_sender_of(void *be, const char *id, char *sender, size_t senderlen)
 	int	found = 0;
 
 	if (pg_ready(p, err, sizeof(err)) < 0
-	    || (r = pg_query(p, SENDER_SQL, 1, v, err, sizeof(err))) == NULL)
+	    || (r = pg_query(p, RECORD_SQL_SENDER, 1, v, err, sizeof(err))) == NULL)
 		return (-1);
 	if (PQntuples(r) > 0 && (size_t) snprintf(sender, senderlen, "%s",
 						  PQgetvalue(r, 0, 0)) < senderlen)
@@ -505,7 +469,7 @@ pg_purge(void *be, const char *table, long long cutoff, int limit, char *err,
 	const char *v[2] = {lld(cbuf, sizeof(cbuf), strcmp(table, "rate_event")
 				== 0 ? cutoff * 1000 : cutoff),
 		lld(lbuf, sizeof(lbuf), limit)};
-	const char *sql = strcmp(table, "decision") == 0 ? PURGE_SQL :
+	const char *sql = strcmp(table, "decision") == 0 ? RECORD_SQL_PURGE :
 		strcmp(table, "claim") == 0 ?
 		"DELETE FROM claim WHERE (kind, id) IN (SELECT kind, id FROM claim"
 		" WHERE time < $1 LIMIT $2)" :
@@ -573,7 +537,7 @@ pg_show(void *be, const char *id, record_show_fn fn, void *arg, char *err,
 	int	i, n;
 
 	if (pg_ready(p, err, errlen) < 0
-	    || (r = pg_query(p, SHOW_SQL, 1, v, err, errlen)) == NULL)
+	    || (r = pg_query(p, RECORD_SQL_SHOW, 1, v, err, errlen)) == NULL)
 		return (-1);
 	n = PQntuples(r);
 	for (i = 0; i < n; i++) {
@@ -650,7 +614,7 @@ pg_tally_set(void *be, const char *name, const char *labels, long long value,
 
 	if (pg_ready(p, err, errlen) < 0)
 		return (-1);
-	return (pg_cmd(p, TALLY_SET_SQL, 3, v, err, errlen));
+	return (pg_cmd(p, RECORD_SQL_TALLY_SET, 3, v, err, errlen));
 }
 
 /* pg_rate_take - one window step under an advisory lock of the key */
@@ -676,7 +640,7 @@ pg_rate_take(void *be, const char *key, int limit, long long now_ms,
 		      1, k, err, errlen) < 0
 	    || pg_cmd(p, "DELETE FROM rate_event WHERE key = $1 AND time <= $2",
 		      2, drop, err, errlen) < 0
-	    || (r = pg_query(p, RATE_COUNT_SQL, 1, k, err, errlen)) == NULL)
+	    || (r = pg_query(p, RECORD_SQL_RATE_COUNT, 1, k, err, errlen)) == NULL)
 		goto fail;
 	n = atoll(PQgetvalue(r, 0, 0));
 	PQclear(r);
@@ -816,17 +780,12 @@ pg_explain(void *be, const char *query, char *plan, size_t planlen,
 {
 	struct pg *p = be;
 	PGresult *r;
-	char   *sql = NULL;
-	size_t	i;
+	char   *sql;
 	int	j;
 
-	for (i = 0; i < G_N_ELEMENTS(pg_explained); i++)
-		if (strcmp(pg_explained[i].name, query) == 0)
-			sql = g_strdup_printf("EXPLAIN %s", pg_explained[i].sql);
-	if (sql == NULL) {
-		snprintf(err, errlen, "no query %s", query);
+	if ((sql = record_explain_sql(pg_explained, G_N_ELEMENTS(pg_explained),
+				      "EXPLAIN", query, err, errlen)) == NULL)
 		return (-1);
-	}
 	if (pg_ready(p, err, errlen) < 0
 	    || pg_cmd(p, "SET enable_seqscan = off", 0, NULL, err, errlen) < 0) {
 		g_free(sql);

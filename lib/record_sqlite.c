@@ -60,18 +60,7 @@ static const char SCHEMA_SQL[] =
 	" stream TEXT, environment TEXT, message_id TEXT, envid TEXT,"
 	" size INTEGER, body_sha256 TEXT, reply TEXT, daemon TEXT,"
 	" details TEXT);"
-	"CREATE INDEX IF NOT EXISTS decision_queue_id ON decision(queue_id);"
-	"CREATE INDEX IF NOT EXISTS decision_message_id ON decision(message_id);"
-	"CREATE INDEX IF NOT EXISTS decision_envid ON decision(envid);"
-	/* version 3: the summaries read covering indexes, not the rows
-	 * (a year of decisions in well under a second) */
-	"DROP INDEX IF EXISTS decision_time;"
-	"DROP INDEX IF EXISTS decision_sender;"
-	"CREATE INDEX IF NOT EXISTS decision_time_action ON decision(time, action);"
-	"CREATE INDEX IF NOT EXISTS decision_sender_action ON decision(sender, action, time);"
-	"CREATE INDEX IF NOT EXISTS decision_stream_action ON decision(stream, action, time);"
-	"CREATE INDEX IF NOT EXISTS decision_environment_action ON decision(environment, action, time);"
-	"CREATE INDEX IF NOT EXISTS decision_rules_action ON decision(rules, action, time);"
+	RECORD_SQL_DECISION_INDEXES
 	/* version 2: identifiers used towards HTG, claimed at egress */
 	"CREATE TABLE IF NOT EXISTS claim ("
 	" kind TEXT NOT NULL, id TEXT NOT NULL, time INTEGER NOT NULL,"
@@ -113,50 +102,25 @@ static const char INSERT_SQL[] =
 static const char TALLY_ADD_SQL[] =
 	"INSERT INTO tally (name, labels, value) VALUES (?,?,?)"
 	" ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value";
-static const char TALLY_SET_SQL[] =
-	"INSERT INTO tally (name, labels, value) VALUES (?,?,?)"
-	" ON CONFLICT (name, labels) DO UPDATE SET value = excluded.value";
-static const char CLAIM_GET_SQL[] =
-	"SELECT holder FROM claim WHERE kind = ? AND id = ? AND time >= ?";
 static const char CLAIM_PUT_SQL[] =
 	"INSERT INTO claim (kind, id, time, holder, queue_id) VALUES (?,?,?,?,?)"
 	" ON CONFLICT (kind, id) DO UPDATE SET time = excluded.time,"
 	" holder = excluded.holder, queue_id = excluded.queue_id";
-static const char SENDER_SQL[] =
-	"SELECT sender FROM decision WHERE (message_id = ?1 OR envid = ?1)"
-	" AND action IN ('accept','fix','warn') AND sender IS NOT NULL"
-	" AND sender <> '' ORDER BY time DESC, id DESC LIMIT 1";
-static const char PURGE_SQL[] =
-	"DELETE FROM decision WHERE id IN (SELECT id FROM decision"
-	" WHERE time < ?1 ORDER BY time LIMIT ?2)";
-static const char SHOW_SQL[] =
-	"WITH hit AS (SELECT id, queue_id FROM decision"
-	" WHERE queue_id = ?1 OR message_id = ?1"
-	" OR message_id = '<' || ?1 || '>' OR envid = ?1)"
-	" SELECT " RECORD_COLUMNS " FROM decision WHERE id IN"
-	" (SELECT id FROM hit UNION SELECT d.id FROM decision d JOIN hit h"
-	" ON d.queue_id = h.queue_id WHERE h.queue_id IS NOT NULL"
-	" AND h.queue_id NOT IN ('', 'NOQUEUE')) ORDER BY time, id";
 static const char RATE_DROP_SQL[] =
 	"DELETE FROM rate_event WHERE key = ?1 AND time <= ?2";
-static const char RATE_COUNT_SQL[] =
-	"SELECT count(*) FROM rate_event WHERE key = ?1";
 static const char RATE_ADD_SQL[] =
 	"INSERT INTO rate_event (key, time) VALUES (?1, ?2)";
 
 /* The lookups record_explain() shows, with their statements. */
-static const struct {
-	const char *name;
-	const char *sql;
-} sq_explained[] = {
-	{"claim", CLAIM_GET_SQL},
-	{"claimed", CLAIM_GET_SQL},
-	{"show", SHOW_SQL},
-	{"sender_of", SENDER_SQL},
-	{"purge", PURGE_SQL},
+static const struct record_lookup sq_explained[] = {
+	{"claim", RECORD_SQL_CLAIM_GET},
+	{"claimed", RECORD_SQL_CLAIM_GET},
+	{"show", RECORD_SQL_SHOW},
+	{"sender_of", RECORD_SQL_SENDER},
+	{"purge", RECORD_SQL_PURGE},
 	{"summary-since", "SELECT sender, action, count(*) FROM decision"
 	 " WHERE time >= ?1 GROUP BY 1, 2"},
-	{"rate", RATE_COUNT_SQL},
+	{"rate", RECORD_SQL_RATE_COUNT},
 };
 
 struct sq {
@@ -328,9 +292,9 @@ sq_open(const char *path, int migrate, int *from, int *to, char *err,
 	*to = RECORD_SCHEMA_VERSION;
 	if (sqlite3_prepare_v2(q->db, INSERT_SQL, -1, &q->insert, NULL) != SQLITE_OK
 	    || sqlite3_prepare_v2(q->db, TALLY_ADD_SQL, -1, &q->tally_add, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v2(q->db, CLAIM_GET_SQL, -1, &q->claim_get, NULL) != SQLITE_OK
+	    || sqlite3_prepare_v2(q->db, RECORD_SQL_CLAIM_GET, -1, &q->claim_get, NULL) != SQLITE_OK
 	    || sqlite3_prepare_v2(q->db, CLAIM_PUT_SQL, -1, &q->claim_put, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v2(q->db, SENDER_SQL, -1, &q->sender_of, NULL) != SQLITE_OK) {
+	    || sqlite3_prepare_v2(q->db, RECORD_SQL_SENDER, -1, &q->sender_of, NULL) != SQLITE_OK) {
 		sq_err(err, errlen, path, q->db);
 		goto fail;
 	}
@@ -535,7 +499,7 @@ sq_purge(void *be, const char *table, long long cutoff, int limit, char *err,
 	long	n;
 
 	if (strcmp(table, "decision") == 0)
-		n = sq_exec_int(q, PURGE_SQL, cutoff, limit);
+		n = sq_exec_int(q, RECORD_SQL_PURGE, cutoff, limit);
 	else if (strcmp(table, "claim") == 0)
 		n = sq_exec_int(q, "DELETE FROM claim WHERE (kind, id) IN"
 				" (SELECT kind, id FROM claim WHERE time < ?1 LIMIT ?2)",
@@ -597,7 +561,7 @@ sq_show(void *be, const char *id, record_show_fn fn, void *arg, char *err,
 	sqlite3_stmt *st;
 	int	rc, n = 0;
 
-	if (sqlite3_prepare_v2(q->db, SHOW_SQL, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(q->db, RECORD_SQL_SHOW, -1, &st, NULL) != SQLITE_OK) {
 		sq_err(err, errlen, "record show", q->db);
 		return (-1);
 	}
@@ -698,7 +662,7 @@ sq_tally_set(void *be, const char *name, const char *labels, long long value,
 	sqlite3_stmt *st;
 	int	rc;
 
-	if (sqlite3_prepare_v2(q->db, TALLY_SET_SQL, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(q->db, RECORD_SQL_TALLY_SET, -1, &st, NULL) != SQLITE_OK) {
 		sq_err(err, errlen, "record tally", q->db);
 		return (-1);
 	}
@@ -730,7 +694,7 @@ sq_rate_run(struct sq *q, const char *key, int limit, long long now_ms,
 		return (-1);
 	}
 	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(q->db, RATE_COUNT_SQL, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(q->db, RECORD_SQL_RATE_COUNT, -1, &st, NULL) != SQLITE_OK)
 		return (-1);
 	bind_text(st, 1, key);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -812,18 +776,13 @@ sq_explain(void *be, const char *query, char *plan, size_t planlen,
 {
 	struct sq *q = be;
 	sqlite3_stmt *st;
-	char   *sql = NULL;
-	size_t	i;
+	char   *sql;
 	int	rc;
 
-	for (i = 0; i < G_N_ELEMENTS(sq_explained); i++)
-		if (strcmp(sq_explained[i].name, query) == 0)
-			sql = g_strdup_printf("EXPLAIN QUERY PLAN %s",
-					      sq_explained[i].sql);
-	if (sql == NULL) {
-		snprintf(err, errlen, "no query %s", query);
+	if ((sql = record_explain_sql(sq_explained, G_N_ELEMENTS(sq_explained),
+				      "EXPLAIN QUERY PLAN", query, err,
+				      errlen)) == NULL)
 		return (-1);
-	}
 	rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
 	g_free(sql);
 	if (rc != SQLITE_OK) {

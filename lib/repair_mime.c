@@ -325,12 +325,12 @@ content(struct rmime *m, size_t i, int decode, char *err, size_t errlen)
 	return (f);
 }
 
-/* rmime_decode - entity i's decoded content into fn */
-int
-rmime_decode(struct rmime *m, size_t i, rmime_sink fn, void *arg, char *err,
-	     size_t errlen)
+/* pump_content - entity i's body, decoded or as written, into fn */
+static int
+pump_content(struct rmime *m, size_t i, int decode, rmime_sink fn, void *arg,
+	     char *err, size_t errlen)
 {
-	GMimeStream *s = content(m, i, 1, err, errlen);
+	GMimeStream *s = content(m, i, decode, err, errlen);
 	int	rc;
 
 	if (s == NULL)
@@ -340,19 +340,20 @@ rmime_decode(struct rmime *m, size_t i, rmime_sink fn, void *arg, char *err,
 	return (rc);
 }
 
+/* rmime_decode - entity i's decoded content into fn */
+int
+rmime_decode(struct rmime *m, size_t i, rmime_sink fn, void *arg, char *err,
+	     size_t errlen)
+{
+	return (pump_content(m, i, 1, fn, arg, err, errlen));
+}
+
 /* rmime_raw - entity i's body as written into fn */
 int
 rmime_raw(struct rmime *m, size_t i, rmime_sink fn, void *arg, char *err,
 	  size_t errlen)
 {
-	GMimeStream *s = content(m, i, 0, err, errlen);
-	int	rc;
-
-	if (s == NULL)
-		return (-1);
-	rc = pump(s, fn, arg, err, errlen);
-	g_object_unref(s);
-	return (rc);
+	return (pump_content(m, i, 0, fn, arg, err, errlen));
 }
 
 /* rmime_free - release a tree (NULL is fine) */

@@ -185,27 +185,23 @@ sb_wait_port()
 	sb_die "nothing listens on 127.0.0.1:$port"
 }
 
-# sb_wait_file - wait until a file exists and is not empty (a pid file)
-sb_wait_file()
+# sb_wait_test TEST PATH WHAT PAUSE - wait (100 tries PAUSE apart) until
+# "test TEST PATH" holds, else sb_die "no WHAT PATH"
+sb_wait_test()
 {
 	local i
 	for i in $(seq 1 100); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
+		test "$1" "$2" && return 0
+		sleep "$4"
 	done
-	sb_die "no file $1"
+	sb_die "no $3 $2"
 }
 
+# sb_wait_file - wait until a file exists and is not empty (a pid file)
+sb_wait_file() { sb_wait_test -s "$1" file 0.05; }
+
 # sb_wait_socket - wait until a unix socket exists
-sb_wait_socket()
-{
-	local path=$1 i
-	for i in $(seq 1 100); do
-		[ -S "$path" ] && return 0
-		sleep 0.1
-	done
-	sb_die "no socket $path"
-}
+sb_wait_socket() { sb_wait_test -S "$1" socket 0.1; }
 
 # sb_port_free - fail if something already listens on 127.0.0.1:PORT
 sb_port_free()
@@ -644,33 +640,24 @@ sb_stop_daemon()
 	rm -f "$2"
 }
 
-# sb_start_milter - htgate-milter on a unix socket in the temp dir
+# sb_start_milter, sb_start_policyd - htgate-milter and htgate-policyd on
+# unix sockets in the relay's queue directory (logs in the temp dir);
+# sb_stop_milter, sb_stop_policyd stop them (the relay must then tempfail,
+# or defer)
 sb_start_milter()
 {
 	SB_MILTER_SOCKET=$SB_TMP/relay/queue/htgate/milter.sock
 	sb_start_daemon "$SB_MILTER" "$SB_MILTER_SOCKET" "$SB_TMP/milter.log"
 	SB_MILTER_PID=$SB_LAST_PID
 }
-
-# sb_stop_milter - stop htgate-milter (the relay must then tempfail)
-sb_stop_milter()
-{
-	sb_stop_daemon "$SB_MILTER_PID" "$SB_MILTER_SOCKET"
-}
-
-# sb_start_policyd - htgate-policyd on a unix socket in the temp dir
 sb_start_policyd()
 {
 	SB_POLICY_SOCKET=$SB_TMP/relay/queue/htgate/policy.sock
 	sb_start_daemon "$SB_POLICYD" "$SB_POLICY_SOCKET" "$SB_TMP/policyd.log"
 	SB_POLICYD_PID=$SB_LAST_PID
 }
-
-# sb_stop_policyd - stop htgate-policyd (the relay must then defer)
-sb_stop_policyd()
-{
-	sb_stop_daemon "$SB_POLICYD_PID" "$SB_POLICY_SOCKET"
-}
+sb_stop_milter() { sb_stop_daemon "$SB_MILTER_PID" "$SB_MILTER_SOCKET"; }
+sb_stop_policyd() { sb_stop_daemon "$SB_POLICYD_PID" "$SB_POLICY_SOCKET"; }
 
 # sb_postqueue_flush - ask INSTANCE to retry its deferred mail now
 sb_postqueue_flush()
@@ -697,12 +684,13 @@ sb_relay_routing()
 	    >"$g.log" 2>&1 || { cat "$g.log" >&2; sb_die "htgate-config apply failed"; }
 }
 
-# sb_start_relay - the company relay: htgate-milter, htgate-policyd, routing
-sb_start_relay()
+# sb_relay_main_cf DIR - what a company relay's main.cf (DIR/etc, made
+# by sb_postfix_new) adds to Debian's: local mailboxes for example.com in
+# DIR/mail, the HTG domains relayed, an alias to HTG (customs@example.com),
+# quick retries
+sb_relay_main_cf()
 {
-	local d=$SB_TMP/relay e
-	sb_postfix_new relay "$SB_PORT_RELAY" relay.example.com keep
-	e=$d/etc
+	local d=$1 e=$1/etc
 	mkdir -p "$d/mail"
 	chown nobody:nogroup "$d/mail"
 	cat >>"$e/main.cf" <<EOF
@@ -725,6 +713,13 @@ queue_run_delay = 2s
 EOF
 	printf '/@example\\.com$/ local/\n' >"$e/local_mailboxes"
 	printf 'customs@example.com AGS@msa-smtp.htpoort.nl\n' >"$e/aliases"
+}
+
+# sb_start_relay - the company relay: htgate-milter, htgate-policyd, routing
+sb_start_relay()
+{
+	sb_postfix_new relay "$SB_PORT_RELAY" relay.example.com keep
+	sb_relay_main_cf "$SB_TMP/relay"
 	sb_relay_routing
 	sb_postfix_launch relay "$SB_PORT_RELAY"
 	[ "${1:-}" = nowait ] || sb_postfix_wait relay "$SB_PORT_RELAY"
@@ -1008,26 +1003,9 @@ sb_start_relay_named()
 	sb_postfix_new "$name" "$port" "$name.example.com" keep
 	e=$d/etc
 	g=$d/htgate-config
-	mkdir -p "$d/mail" "$d/queue/htgate"
-	chown nobody:nogroup "$d/mail"
+	mkdir -p "$d/queue/htgate"
 	chmod 755 "$d" "$d/queue" "$d/queue/htgate"
-	cat >>"$e/main.cf" <<EOC
-mydomain = example.com
-myorigin = example.com
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-virtual_mailbox_domains = example.com
-virtual_mailbox_base = $d/mail
-virtual_mailbox_maps = regexp:$e/local_mailboxes
-virtual_uid_maps = static:$(id -u nobody)
-virtual_gid_maps = static:$(id -g nobody)
-virtual_alias_maps = texthash:$e/aliases
-relay_domains = msa-smtp.htpoort.nl, msa-smtp.preprod.htpoort.nl, htpoort.nl, preprod.htpoort.nl
-minimal_backoff_time = 2s
-maximal_backoff_time = 4s
-queue_run_delay = 2s
-EOC
-	printf '/@example\\.com$/ local/\n' >"$e/local_mailboxes"
-	printf 'customs@example.com AGS@msa-smtp.htpoort.nl\n' >"$e/aliases"
+	sb_relay_main_cf "$d"
 	sb_start_daemon "$SB_MILTER" "$d/queue/htgate/milter.sock" "$SB_TMP/$name-milter.log"
 	eval "SB_${up}_MILTER_PID=\$SB_LAST_PID"
 	sb_start_daemon "$SB_POLICYD" "$d/queue/htgate/policy.sock" "$SB_TMP/$name-policyd.log"

@@ -613,18 +613,6 @@ same_value(const char *a, const char *b)
 	return (same);
 }
 
-/* same_words - two master.cf entries equal but for blanks */
-static int
-same_words(const char *a, const char *b)
-{
-	char  **wa = pfc_words(a), **wb = pfc_words(b);
-	int	same = g_strv_equal((const char *const *) wa, (const char *const *) wb);
-
-	g_strfreev(wa);
-	g_strfreev(wb);
-	return (same);
-}
-
 /* list_add - VALUE with ELEMENT first or last */
 static char *
 list_add(const char *value, const char *element, int first)
@@ -784,9 +772,9 @@ apply_service(struct apply *a, const struct pf_service *s)
 				   x->key, key);
 		act(a->svc_actions, "-M", kv);
 		change(a->changes, "master.cf: service %s added", key);
-	} else if (same_words(cur->text, text)) {
+	} else if (pfc_same_words(cur->text, text)) {
 		;				/* already so */
-	} else if (o != NULL && same_words(cur->text, o->value)) {
+	} else if (o != NULL && pfc_same_words(cur->text, o->value)) {
 		act(a->svc_actions, "-M", kv);
 		change(a->changes, "master.cf: service %s updated", key);
 	} else {
@@ -866,7 +854,7 @@ drop_piece(struct pfc *c, const struct pf_item *it, GPtrArray *svc_actions,
 	case PF_ITEM_SERVICE:
 		if ((s = pfc_service(c, it->name)) == NULL)
 			break;
-		if (same_words(s->text, it->value)) {
+		if (pfc_same_words(s->text, it->value)) {
 			act(svc_actions, "-MX", it->name);
 			change(changes, "master.cf: service %s removed", it->name);
 		} else

@@ -104,18 +104,6 @@ pf_service_text(const struct pf_service *s)
 	return (g_string_free(t, FALSE));
 }
 
-/* same_words - two texts equal but for blanks */
-static int
-same_words(const char *a, const char *b)
-{
-	char  **wa = pfc_words(a), **wb = pfc_words(b);
-	int	same = g_strv_equal((const char *const *) wa, (const char *const *) wb);
-
-	g_strfreev(wa);
-	g_strfreev(wb);
-	return (same);
-}
-
 /* opts_missing - the -o options of A that B lacks, into OUT (at most 3) */
 static void
 opts_missing(char **a, char **b, const char *label, GString *out)
@@ -393,7 +381,7 @@ check_params(const struct pfc *c, const struct pf_plan *p, GPtrArray *f)
 				pf_finding(f, PF_PROBLEM, "main.cf lacks %s (htgate "
 					   "generates %s = %s)", pp->name, pp->name,
 					   pp->value);
-			else if (!same_words(cur, pp->value))
+			else if (!pfc_same_words(cur, pp->value))
 				pf_finding(f, PF_PROBLEM, "main.cf has %s = %s; htgate "
 					   "generates %s = %s", pp->name, cur,
 					   pp->name, pp->value);
@@ -422,7 +410,7 @@ check_services(const struct pfc *c, const struct pf_plan *p, GPtrArray *f)
 		if (cur == NULL)
 			pf_finding(f, PF_PROBLEM, "master.cf lacks htgate's service "
 				   "%s", key);
-		else if (!same_words(cur->text, text)) {
+		else if (!pfc_same_words(cur->text, text)) {
 			char   *d = pf_service_diff(cur->text, text);
 
 			pf_finding(f, PF_PROBLEM, "master.cf service %s is not what "

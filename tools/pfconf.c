@@ -199,6 +199,18 @@ parse_params(const char *text, GHashTable *h)
 	g_strfreev(lines);
 }
 
+/* pfc_same_words - two texts equal but for blanks */
+int
+pfc_same_words(const char *a, const char *b)
+{
+	char  **wa = pfc_words(a), **wb = pfc_words(b);
+	int	same = g_strv_equal((const char *const *) wa, (const char *const *) wb);
+
+	g_strfreev(wa);
+	g_strfreev(wb);
+	return (same);
+}
+
 /* pfc_words - a text split at blanks */
 char  **
 pfc_words(const char *text)

@@ -29,6 +29,7 @@
  *		guint i);
  *	char   *pfl_norm(const char *value);
  *	char  **pfc_words(const char *text);
+ *	int	pfc_same_words(const char *a, const char *b);
  * DESCRIPTION
  *	pfc_open() reads a snapshot of the configuration in dir (what
  *	"postconf -c dir" sees): the parameters set in main.cf ("postconf
@@ -62,7 +63,8 @@
  *	index of an element, or -1; pfl_remove() returns the value without
  *	element i, every other byte kept; pfl_norm() is the normalised
  *	text of a one-element value.  pfc_words() splits a master.cf entry
- *	at blanks.
+ *	at blanks; pfc_same_words() tells whether two texts are equal but
+ *	for blanks.
  * ERRORS
  *	pfc_open(), pfc_postconf() and pfc_lookup() return NULL or -1 with
  *	the reason (Postfix's own message where it gave one) in err.
@@ -131,5 +133,6 @@ int	pfl_find_key(const GPtrArray *elems, const char *key);
 char   *pfl_remove(const char *value, const GPtrArray *elems, guint i);
 char   *pfl_norm(const char *value);
 char  **pfc_words(const char *text);
+int	pfc_same_words(const char *a, const char *b);
 
 #endif
