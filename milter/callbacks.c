@@ -97,8 +97,6 @@
 static int mlt_force_nonsmtp;		/* -N: every connection is non-SMTP */
 static const char *mlt_force_route;	/* -E ENV: every connection egress */
 static enum mlt_point mlt_fail_at;	/* HTGATE_TEST_FAIL_AT */
-/* The no-reply steps agreed with this connection's MTA (its thread). */
-static _Thread_local unsigned long mlt_nr;
 
 static const char *const mlt_point_names[] = {
 	[MLT_AT_NONE] = "",
@@ -187,11 +185,29 @@ egress_route(SMFICTX *ctx)
 		return (mlt_reply_internal((ctx), (conn), (stage), \
 			"test hook HTGATE_TEST_FAIL_AT"))
 
+/* open_conn - the connection, once xxfi_connect has succeeded */
+static struct mlt_conn *
+open_conn(SMFICTX *ctx)
+{
+	struct mlt_conn *conn = smfi_getpriv(ctx);
+
+	return (conn != NULL && conn->open ? conn : NULL);
+}
+
+/* conn_nr - the no-reply steps agreed on this connection */
+static unsigned long
+conn_nr(SMFICTX *ctx)
+{
+	struct mlt_conn *conn = smfi_getpriv(ctx);
+
+	return (conn != NULL ? conn->nr : 0);
+}
+
 /* msg_conn - the connection of a callback that needs a message */
 static struct mlt_conn *
 msg_conn(SMFICTX *ctx)
 {
-	struct mlt_conn *conn = smfi_getpriv(ctx);
+	struct mlt_conn *conn = open_conn(ctx);
 
 	return (conn != NULL && conn->msg != NULL ? conn : NULL);
 }
@@ -210,9 +226,9 @@ set_queue_id(SMFICTX *ctx, struct mlt_conn *conn)
 
 /* no_reply - SMFIS_NOREPLY where the MTA agreed to step, else CONTINUE */
 static sfsistat
-no_reply(unsigned long step)
+no_reply(SMFICTX *ctx, unsigned long step)
 {
-	return ((mlt_nr & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE);
+	return ((conn_nr(ctx) & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE);
 }
 
 /*
@@ -283,6 +299,8 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	       unsigned long f2, unsigned long f3, unsigned long *pf0,
 	       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	struct mlt_conn *conn;
+
 	if ((f0 & MLT_ACTIONS) != MLT_ACTIONS)
 		log_warn("the MTA does not offer every modification htgate "
 			 "needs for fixes (offered 0x%lx, needed 0x%lx)",
@@ -290,7 +308,12 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = f0 & MLT_ACTIONS;
 	*pf1 = f1 & (MLT_SKIP_STEPS | MLT_NR_STEPS);
 	*pf2 = *pf3 = 0;
-	mlt_nr = *pf1 & MLT_NR_STEPS;
+	mlt_conn_free(smfi_getpriv(ctx));
+	conn = mlt_conn_new(*pf1 & MLT_NR_STEPS);
+	if (smfi_setpriv(ctx, conn) != MI_SUCCESS) {
+		mlt_conn_free(conn);
+		*pf1 &= ~(unsigned long) MLT_NR_STEPS;	/* reply at every step */
+	}
 	if (f0 & SMFIF_SETSYMLIST) {
 		*pf0 |= SMFIF_SETSYMLIST;
 		if (smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen}") != MI_SUCCESS
@@ -309,7 +332,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 connect_failed(SMFICTX *ctx, const char *why)
 {
-	if ((mlt_nr & SMFIP_NR_CONN) == 0)
+	if ((conn_nr(ctx) & SMFIP_NR_CONN) == 0)
 		return (mlt_reply_internal(ctx, NULL, HTG_STAGE_CONNECT, why));
 	log_err("NOQUEUE: internal error at connect (%s); refused at RCPT",
 		why);
@@ -324,18 +347,21 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 
 	if (mlt_test_fail(MLT_AT_CONNECT))
 		return (connect_failed(ctx, "test hook HTGATE_TEST_FAIL_AT"));
-	conn = mlt_conn_new(is_nonsmtp(hostname, hostaddr), egress_route(ctx));
-	if (smfi_setpriv(ctx, conn) != MI_SUCCESS) {
-		mlt_conn_free(conn);
-		return (connect_failed(ctx, "smfi_setpriv failed"));
+	if ((conn = smfi_getpriv(ctx)) == NULL) {	/* no negotiation */
+		conn = mlt_conn_new(0);
+		if (smfi_setpriv(ctx, conn) != MI_SUCCESS) {
+			mlt_conn_free(conn);
+			return (connect_failed(ctx, "smfi_setpriv failed"));
+		}
 	}
+	mlt_conn_open(conn, is_nonsmtp(hostname, hostaddr), egress_route(ctx));
 	if (conn->nonsmtp)
 		log_debug("non-SMTP submission: envelope faults are decided "
 			  "at end of message");
 	if (conn->egress)
 		log_debug("egress connection for environment %s",
 			  conn->route[0] ? conn->route : "(any)");
-	return (no_reply(SMFIP_NR_CONN));
+	return (no_reply(ctx, SMFIP_NR_CONN));
 }
 
 /*
@@ -346,8 +372,8 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct mlt_conn *conn = smfi_getpriv(ctx);
-	int	nr = (mlt_nr & SMFIP_NR_MAIL) != 0;
+	struct mlt_conn *conn = open_conn(ctx);
+	int	nr = (conn_nr(ctx) & SMFIP_NR_MAIL) != 0;
 	const char *sasl;
 	enum htg_verdict v;
 
@@ -389,7 +415,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	enum htg_verdict v;
 
 	if (conn == NULL || argv == NULL || argv[0] == NULL)
-		return (mlt_reply_internal(ctx, smfi_getpriv(ctx), HTG_STAGE_RCPT,
+		return (mlt_reply_internal(ctx, open_conn(ctx), HTG_STAGE_RCPT,
 					   "RCPT without a message"));
 	HOOK(ctx, conn, MLT_AT_RCPT, HTG_STAGE_RCPT);
 	mlt_msg_rcpt_judged(conn, argv[0]);
@@ -414,9 +440,9 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct mlt_conn *conn = msg_conn(ctx);
 	enum htg_verdict v;
 
-	if ((mlt_nr & SMFIP_NR_HDR) == 0) {
+	if ((conn_nr(ctx) & SMFIP_NR_HDR) == 0) {
 		if (conn == NULL)
-			return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
+			return (mlt_reply_internal(ctx, open_conn(ctx),
 				HTG_STAGE_HEADER, "header without a message"));
 		HOOK(ctx, conn, MLT_AT_HEADER, HTG_STAGE_HEADER);
 		if (conn->egress)
@@ -448,11 +474,11 @@ mlfi_eoh(SMFICTX *ctx)
 	enum htg_verdict v;
 
 	if (conn == NULL)
-		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
+		return (mlt_reply_internal(ctx, open_conn(ctx),
 					   HTG_STAGE_HEADER, "EOH without a message"));
 	set_queue_id(ctx, conn);
 	if ((v = held(conn->msg, HTG_STAGE_HEADER)) != HTG_CONTINUE
-	    && (mlt_nr & SMFIP_NR_HDR) && !conn->nonsmtp)
+	    && (conn_nr(ctx) & SMFIP_NR_HDR) && !conn->nonsmtp)
 		return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER, v));
 	if (!htg_msg_is_htg(conn->msg) && (v = unsettled(conn)) != HTG_CONTINUE)
 		return (mlt_reply_verdict(ctx, conn, HTG_STAGE_HEADER, v));
@@ -468,7 +494,7 @@ mlfi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 	struct mlt_conn *conn = msg_conn(ctx);
 
 	if (conn == NULL)
-		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
+		return (mlt_reply_internal(ctx, open_conn(ctx),
 					   HTG_STAGE_BODY, "body without a message"));
 	HOOK(ctx, conn, MLT_AT_BODY, HTG_STAGE_BODY);
 	mlt_msg_body(conn, buf, len);
@@ -555,7 +581,7 @@ mlfi_eom(SMFICTX *ctx)
 	char	err[512];
 
 	if (conn == NULL)
-		return (mlt_reply_internal(ctx, smfi_getpriv(ctx),
+		return (mlt_reply_internal(ctx, open_conn(ctx),
 					   HTG_STAGE_EOM, "EOM without a message"));
 	set_queue_id(ctx, conn);
 	mlt_msg_body_end(conn);

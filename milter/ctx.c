@@ -4,7 +4,9 @@
  * SYNOPSIS
  *	#include "milter.h"
  *
- *	struct mlt_conn *mlt_conn_new(int nonsmtp, const char *route);
+ *	struct mlt_conn *mlt_conn_new(unsigned long nr);
+ *	void	mlt_conn_open(struct mlt_conn *conn, int nonsmtp,
+ *		const char *route);
  *	void	mlt_conn_free(struct mlt_conn *conn);
  *	int	mlt_msg_start(struct mlt_conn *conn, char **argv);
  *	void	mlt_msg_reset(struct mlt_conn *conn);
@@ -18,7 +20,8 @@
  *	Two levels, with this life cycle:
  *
  *	field		allocated by		released by
- *	conn		xxfi_connect		xxfi_close (mlt_conn_free)
+ *	conn		xxfi_negotiate (or	xxfi_close (mlt_conn_free)
+ *			xxfi_connect)
  *	conn->cfg	xxfi_envfrom		mlt_msg_reset: next envfrom,
  *	conn->msg	(mlt_msg_start)		xxfi_abort, xxfi_close
  *	sender, ret	xxfi_envfrom		(fixed arrays, cleared on reset)
@@ -96,16 +99,29 @@
 #include "milter.h"
 #include "recorder.h"
 
-/* mlt_conn_new - context for a new connection (route: egress) */
+/*
+ * mlt_conn_new - context for a new connection, made when the no-reply
+ * steps NR are agreed (xxfi_negotiate).  They belong to the connection,
+ * not to a thread: Debian's libmilter hands a session's commands to any
+ * thread of its worker pool.
+ */
 struct mlt_conn *
-mlt_conn_new(int nonsmtp, const char *route)
+mlt_conn_new(unsigned long nr)
 {
 	struct mlt_conn *conn = g_new0(struct mlt_conn, 1);	/* or abort */
 
+	conn->nr = nr;
+	return (conn);
+}
+
+/* mlt_conn_open - xxfi_connect: what kind of connection (route: egress) */
+void
+mlt_conn_open(struct mlt_conn *conn, int nonsmtp, const char *route)
+{
 	conn->nonsmtp = nonsmtp && route == NULL;
 	conn->egress = route != NULL;
 	g_strlcpy(conn->route, route ? route : "", sizeof(conn->route));
-	return (conn);
+	conn->open = 1;
 }
 
 /* mlt_msg_reset - forget the current message (if any) */

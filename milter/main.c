@@ -19,11 +19,10 @@
  *	blocked while the handler runs) that only writes the signal number
  *	into a pipe, and its loop (daemon_wait) reads the pipe.  The milter
  *	thread is created with the three blocked, so libmilter's threads
- *	inherit that.  Linux delivers a process-directed signal to the main
- *	thread whenever that thread does not block it and has none pending;
- *	a second signal of the same kind while one is pending is merged
- *	with it.  So no SIGHUP ever reaches libmilter's thread, however
- *	close two of them come (tests/milter/hup.sh sends hundreds of
+ *	inherit that.  A SIGHUP can still reach libmilter's signal thread
+ *	while the main thread blocks signals for a moment or has one
+ *	pending; sigwait.c takes SIGHUP out of the set that thread waits
+ *	for, so it never does (tests/milter/hup.sh sends hundreds of
  *	pairs).  SIGHUP loads the configuration again and swaps it in with
  *	cfg_current_set() only if it is valid; SIGTERM and SIGINT stop the
  *	milter.

@@ -4,7 +4,8 @@
  * SYNOPSIS
  *	#include "milter.h"
  *
- *	struct mlt_conn *mlt_conn_new(int nonsmtp, const char *route);
+ *	struct mlt_conn *mlt_conn_new(unsigned long nr);
+void	mlt_conn_open(struct mlt_conn *conn, int nonsmtp, const char *route);
  *	void	mlt_conn_free(struct mlt_conn *conn);
  *	int	mlt_msg_start(struct mlt_conn *conn, char **argv);
  *	void	mlt_msg_reset(struct mlt_conn *conn);
@@ -85,6 +86,8 @@ enum mlt_point {
 
 /* One SMTP connection (or one simulated non-SMTP submission). */
 struct mlt_conn {
+	unsigned long nr;		/* the no-reply steps (SMFIP_NR_*) agreed */
+	int	open;			/* xxfi_connect succeeded */
 	int	nonsmtp;		/* HTG_MSG_DEFER_ENVELOPE for messages */
 	int	egress;			/* HTG_MSG_EGRESS for messages */
 	char	route[MLT_ROUTE_MAX];	/* egress: its environment ("": any) */
@@ -111,7 +114,8 @@ struct mlt_conn {
 	struct repair *repair;		/* the result, from end of message */
 };
 
-struct mlt_conn *mlt_conn_new(int nonsmtp, const char *route);
+struct mlt_conn *mlt_conn_new(unsigned long nr);
+void	mlt_conn_open(struct mlt_conn *conn, int nonsmtp, const char *route);
 void	mlt_conn_free(struct mlt_conn *conn);
 int	mlt_msg_start(struct mlt_conn *conn, char **argv);
 void	mlt_msg_reset(struct mlt_conn *conn);

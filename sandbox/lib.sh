@@ -769,21 +769,11 @@ sb_queue_deferred()
 	find "$SB_TMP/$1/queue/deferred" -type f 2>/dev/null | wc -l
 }
 
-# sb_wait_drain - wait until both instances have nothing in progress
+# sb_wait_drain - wait until the relay and the stand-in have nothing in
+# progress (sb_wait_drain_all)
 sb_wait_drain()
 {
-	local i
-	for i in $(seq 1 ${1:-150}); do
-		if [ "$(sb_queue_busy relay)" = 0 ] &&
-		    [ "$(sb_queue_busy standin)" = 0 ]; then
-			sleep 0.3
-			[ "$(sb_queue_busy relay)" = 0 ] &&
-			    [ "$(sb_queue_busy standin)" = 0 ] && return 0
-		fi
-		sleep 0.1
-	done
-	echo "sandbox: queues did not drain" >&2
-	return 1
+	sb_wait_drain_all relay standin
 }
 
 # sb_arrived_files - the stand-in's dump files, oldest first
@@ -1036,7 +1026,11 @@ sb_wait_drain_all()
 		fi
 		sleep 0.1
 	done
-	echo "sandbox: queues of $* did not drain" >&2
+	echo "sandbox: queues of $* did not drain within 30 s" >&2
+	for n in "$@"; do
+		echo "sandbox: $n:" >&2
+		postqueue -c "$SB_TMP/$n/etc" -p >&2 2>&1 || true
+	done
 	return 1
 }
 

@@ -18,71 +18,16 @@
 # replaces what the earlier apply made; options come from the state.
 # No password in any output.  TAP (tests/tap.sh).
 
-set -u
-: "${top_builddir:?}"
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/tap.sh"
-CONFIG=$top_builddir/tools/htgate-config
-PATH=$PATH:/usr/sbin:/sbin
-for b in postconf postmap postfix diff; do
-	command -v $b >/dev/null 2>&1 || tap_skip_all "$b not found"
-done
-[ -x "$CONFIG" ] || tap_bail_out "$CONFIG not built"
-MASTER_DIST=/usr/share/postfix/master.cf.dist
-[ -f "$MASTER_DIST" ] || tap_skip_all "no $MASTER_DIST"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/config/lib.sh"
+config_begin postconf postmap postfix diff
+write_htgate_conf "$T/htgate.conf"
 
-T=$(mktemp -d /tmp/htg-apply.XXXXXX)
-trap 'st=$?; rm -rf "$T"; tap_end $st; exit $?' EXIT
-SECRET='Apply-Pw-5c1e_secret'
-
-# expect LABEL WANT GOT
-expect() {
-	if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_not_ok "$1" "expected '$2'" "got      '$3'"; fi
-}
-# has LABEL FILE TEXT - FILE contains the fixed string TEXT
-has() {
-	if grep -qF -- "$3" "$2"; then tap_ok "$1"; else tap_not_ok "$1" "no '$3' in:" "$(cat "$2")"; fi
-}
-# same LABEL A B - the files are byte-identical
-same() {
-	if cmp -s "$2" "$3"; then tap_ok "$1"; else tap_not_ok "$1" "$(diff -u "$2" "$3" | head -n 20)"; fi
-}
-# no_secret LABEL FILE...
-no_secret() {
-	n=$1; shift
-	if cat "$@" | grep -qF "$SECRET"; then tap_not_ok "$n: no password in output"
-	else tap_ok "$n: no password in output"; fi
-}
-
-(umask 077; printf '%s\n' "$SECRET" >"$T/acme.pw")
-cat >"$T/htgate.conf" <<EOF
-[environment production]
-envelope_domain = msa-smtp.htpoort.nl
-header_domain = htpoort.nl
-smtp_host = msa-smtp.htpoort.nl
-smtp_port = 587
-
-[stream AGS]
-profile = standard
-
-[account acme]
-mailbox = acme@htpoort.nl
-senders = *@acme.example
-password_file = $T/acme.pw
-EOF
-
-# A Postfix directory: stock master.cf, a main.cf with the admin's lists.
+# A Postfix directory (the company relay): stock master.cf, a main.cf
+# with the admin's lists.
 P=$T/pf
 M=$P/htgate
-mkdir -p "$P" "$T/queue" "$T/data"
-cp "$MASTER_DIST" "$P/master.cf"
-cat >"$P/main.cf" <<EOF
-# the company relay
-compatibility_level = 3.6
-queue_directory = $T/queue
-data_directory = $T/data
-inet_interfaces = 127.0.0.1
-mydestination =
-mynetworks = 127.0.0.0/8
+postfix_dir "$P"
+cat >>"$P/main.cf" <<EOF
 transport_maps = texthash:$T/partner
 recipient_canonical_maps = texthash:$T/canonical
 smtpd_milters = inet:localhost:8891

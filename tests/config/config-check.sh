@@ -15,52 +15,15 @@
 # with chrooted smtpd/cleanup; a queue directory elsewhere (where the
 # daemons must listen); --no-postfix.  TAP (tests/tap.sh).
 
-set -u
-: "${top_builddir:?}"
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/tap.sh"
-CONFIG=$top_builddir/tools/htgate-config
-PATH=$PATH:/usr/sbin:/sbin
-for b in postconf postmap; do
-	command -v $b >/dev/null 2>&1 || tap_skip_all "$b not found"
-done
-[ -x "$CONFIG" ] || tap_bail_out "$CONFIG not built"
-MASTER_DIST=/usr/share/postfix/master.cf.dist
-[ -f "$MASTER_DIST" ] || tap_skip_all "no $MASTER_DIST"
-
-T=$(mktemp -d /tmp/htg-check.XXXXXX)
-trap 'st=$?; rm -rf "$T"; tap_end $st; exit $?' EXIT
-
-(umask 077; printf 'Check-Pw-77_secret\n' >"$T/acme.pw")
-cat >"$T/htgate.conf" <<EOF
-[environment production]
-envelope_domain = msa-smtp.htpoort.nl
-header_domain = htpoort.nl
-smtp_host = msa-smtp.htpoort.nl
-smtp_port = 587
-
-[stream AGS]
-profile = standard
-
-[stream DMS]
-profile = standard
-
-[account acme]
-mailbox = acme@htpoort.nl
-senders = *@acme.example
-password_file = $T/acme.pw
-EOF
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/config/lib.sh"
+config_begin postconf postmap
+write_htgate_conf "$T/htgate.conf" DMS
 
 # The relay before htgate, and htgate applied to it; each case is a copy.
 B=$T/base
 M=$T/maps
-mkdir -p "$B" "$T/queue"
-cp "$MASTER_DIST" "$B/master.cf"
-cat >"$B/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $T/queue
-inet_interfaces = 127.0.0.1
-mydestination =
-mynetworks = 127.0.0.0/8
+postfix_dir "$B"
+cat >>"$B/main.cf" <<EOF
 transport_maps = hash:$T/partner
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 EOF

@@ -17,44 +17,13 @@
 # The password never appears in any output.  TAP (tests/tap.sh): one
 # line per check.
 
-set -u
-: "${top_builddir:?}"
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/tap.sh"
-CONFIG=$top_builddir/tools/htgate-config
-PATH=$PATH:/usr/sbin:/sbin
-for b in postconf postmap postfix; do
-	command -v $b >/dev/null 2>&1 || tap_skip_all "$b not found"
-done
-[ -x "$CONFIG" ] || tap_bail_out "$CONFIG not built"
-MASTER_DIST=/usr/share/postfix/master.cf.dist
-[ -f "$MASTER_DIST" ] || MASTER_DIST=/etc/postfix/master.cf
-[ -f "$MASTER_DIST" ] || tap_skip_all "no master.cf template"
-
-T=$(mktemp -d /tmp/htg-config.XXXXXX)
-trap 'st=$?; rm -rf "$T"; tap_end $st; exit $?' EXIT
-SECRET='Pw-7f3a9Q!x_secret'
-SECRET2='Pre-Pw-41b2e8_secret'
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/config/lib.sh"
+config_begin postconf postmap postfix
 
 # fail LABEL [DETAIL] / ok LABEL - one check
 fail() { tap_not_ok "$@"; }
 ok() { tap_ok "$1"; }
 
-# expect NAME EXPECTED ACTUAL - compare and report (never used on secrets)
-expect() {
-	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected '$2', got '$3'"; fi
-}
-
-# no_secret NAME FILE... - the passwords appear in none of the files
-no_secret() {
-	name=$1; shift
-	if cat "$@" | grep -qF -e "$SECRET" -e "$SECRET2"; then
-		fail "$name: no password in output" "a password leaked"
-	else
-		ok "$name: no password in output"
-	fi
-}
-
-(umask 077; printf '%s\n' "$SECRET" >"$T/acme.pw"; printf '%s\n' "$SECRET2" >"$T/pre.pw")
 printf 'dummy CA\n' >"$T/ca.pem"
 
 cat >"$T/htgate.conf" <<EOF
@@ -109,17 +78,10 @@ no_secret "main.cf/master.cf/maps" "$OUT/main.cf" "$OUT/master.cf" "$OUT/transpo
 
 # 2. a private Postfix configuration with the generated parts merged in
 P=$T/pf
-mkdir -p "$P" "$T/queue" "$T/data"
-cp "$MASTER_DIST" "$P/master.cf"
-cat >"$P/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $T/queue
-data_directory = $T/data
+postfix_dir "$P"
+cat >>"$P/main.cf" <<EOF
 maillog_file = $T/maillog
 maillog_file_prefixes = $T
-inet_interfaces = 127.0.0.1
-mydestination =
-mynetworks = 127.0.0.0/8
 # What Debian's main.cf and a site policy add: must not reach HTG mail.
 smtp_tls_CApath = /etc/ssl/certs
 smtp_tls_security_level = may

@@ -11,13 +11,5 @@
 # OWNERSHIP
 #	tests/corpus.
 #
-set -u
-: "${top_srcdir:?}" "${top_builddir:?}"
-. "$top_srcdir/tests/tap.sh"
-command -v python3 >/dev/null 2>&1 || tap_skip_all "python3 missing"
-[ -x "$top_builddir/tools/htgate-check" ] || tap_bail_out "htgate-check not built"
-tap_export
-rc=0
-python3 "$top_srcdir/tests/corpus/property.py" "${PROPERTY_N:-200}" \
-    "${PROPERTY_SEED:-20261124}" || rc=1
-exit $rc
+. "${top_srcdir:?}/tests/corpus/pylib.sh"
+corpus_python property.py "${PROPERTY_N:-200}" "${PROPERTY_SEED:-20261124}"

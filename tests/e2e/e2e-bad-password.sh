@@ -12,14 +12,9 @@ cp -p "$users" "$E2E_OUT/users.saved"
 chown dovecot "$users.new"
 mv "$users.new" "$users"
 
-e2e_send pw ags-edifact.eml erp@example.com AGS@htpoort.nl
-e2e_assert_accepted pw
+e2e_accept pw ags-edifact.eml erp@example.com AGS@htpoort.nl
 id=$SB_MSGID
-for i in $(seq 1 50); do
-	[ "$(sb_queue_deferred relay)" = 1 ] && break
-	sleep 0.2
-done
-[ "$(sb_queue_deferred relay)" = 1 ] || e2e_fail "message not deferred at the relay"
+e2e_wait_deferred 1 || e2e_fail "message not deferred at the relay"
 sb_relay_log | grep 'status=deferred' | grep -q 'SASL authentication failed' ||
     sb_relay_log | grep 'status=deferred' | grep -q ' 535 ' ||
     e2e_fail "no deferral for the SASL failure in the relay's log"

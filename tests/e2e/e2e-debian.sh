@@ -7,7 +7,7 @@
 # chroot "y" as shipped (smtpd, cleanup, pickup, smtp), changed only
 # where a private instance must be (sandbox/lib.sh sb_postfix_debian);
 # it already has a hash: transport map with a partner route
-# (partner.example -> a second smtp-sink on 127.0.0.1:10278) and its own
+# (partner.example -> a second smtp-sink on 127.0.0.1:10172) and its own
 # smtpd_recipient_restrictions.  htgate is installed with "make install
 # DESTDIR=..." and every htgate program used comes from there.
 # "htgate-config apply --dry-run" shows the diff and changes nothing;
@@ -18,10 +18,10 @@
 # stand-in, a refusal names the rule, a second apply changes nothing,
 # and "unapply" restores main.cf and master.cf byte for byte and removes
 # the map dir.  Ports: stand-in 10178, relay 10179, egress 10279,
-# partner 10278.
+# partner 10172 (10278 is the test environment egress of e2e-crash.sh).
 . "${srcdir:-$(dirname "$0")/..}/e2e/e2e-lib.sh"
 e2e_begin 10178 10179 stand-in-only
-PARTNER=10278
+PARTNER=10172
 d=$SB_TMP/relay
 e=$d/etc
 g=$d/htgate-config

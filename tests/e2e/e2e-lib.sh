@@ -7,6 +7,9 @@
 #	e2e_send NAME SAMPLE FROM TO...	-> $E2E_OUT/NAME.swaks, $SB_MSGID
 #	e2e_assert_reply NAME CODE-PREFIX STAGE [TEXT]
 #	e2e_assert_accepted NAME; e2e_assert_arrived NAME MSGID N
+#	e2e_accept NAME SAMPLE FROM TO...	e2e_send, e2e_assert_accepted
+#	e2e_wait_deferred N [TRIES]	the relay's deferred queue holds N
+#	e2e_tally_copies N		-> E2E_QUEUED, E2E_REFUSED of same1..N
 #	e2e_assert_secret_unseen
 #	e2e_ok MESSAGE; e2e_fail MESSAGE; e2e_skip REASON
 #
@@ -138,6 +141,44 @@ e2e_assert_arrived()
 	[ "$n" = "$want" ] ||
 	    e2e_fail "$name: arrived ${n}x at the stand-in, wanted ${want}x"
 	e2e_ok "$name: arrived ${n}x at the stand-in"
+}
+
+# e2e_accept - e2e_send, and the relay must have queued the message
+e2e_accept()
+{
+	e2e_send "$@"
+	e2e_assert_accepted "$1"
+}
+
+# e2e_wait_deferred - wait up to TRIES (default 50) times 0.2 s
+# until the relay's deferred queue holds N messages; false if it never did
+e2e_wait_deferred()
+{
+	local i
+	for i in $(seq 1 "${2:-50}"); do
+		[ "$(sb_queue_deferred relay)" = "$1" ] && return 0
+		sleep 0.2
+	done
+	[ "$(sb_queue_deferred relay)" = "$1" ]
+}
+
+# e2e_tally_copies - the answers to N copies of one message, sent as
+# same1..sameN: each queued (counted in E2E_QUEUED) or refused naming
+# HDR-MSGID (E2E_REFUSED); any other answer fails
+e2e_tally_copies()
+{
+	local i v
+	E2E_QUEUED=0 E2E_REFUSED=0
+	for i in $(seq 1 "$1"); do
+		v=$(sb_swaks_verdict "$E2E_OUT/same$i.swaks")
+		case "$v" in
+		250*) E2E_QUEUED=$((E2E_QUEUED + 1)) ;;
+		550*) grep -E '^<\*\* ' "$E2E_OUT/same$i.swaks" | grep -qF '[HTG HDR-MSGID]' ||
+			e2e_fail "copy $i refused, but not for HDR-MSGID: $v"
+		      E2E_REFUSED=$((E2E_REFUSED + 1)) ;;
+		*) e2e_fail "copy $i: unexpected answer: $v" ;;
+		esac
+	done
 }
 
 # e2e_assert_secret_unseen - the password appears in no log or output

@@ -10,20 +10,13 @@
 e2e_begin 10152 10153
 
 sb_stop_milter
-e2e_send local ags-edifact.eml erp@example.com colleague@example.com
-e2e_assert_accepted local
+e2e_accept local ags-edifact.eml erp@example.com colleague@example.com
 local_id=$SB_MSGID
-e2e_send down ags-edifact.eml erp@example.com AGS@htpoort.nl
-e2e_assert_accepted down
+e2e_accept down ags-edifact.eml erp@example.com AGS@htpoort.nl
 id=$SB_MSGID
-e2e_send down-cc ags-cc.eml erp@example.com AGS@htpoort.nl
-e2e_assert_accepted down-cc
+e2e_accept down-cc ags-cc.eml erp@example.com AGS@htpoort.nl
 cc=$SB_MSGID
-for i in $(seq 1 100); do
-	[ "$(sb_queue_deferred relay)" = 2 ] && break
-	sleep 0.2
-done
-[ "$(sb_queue_deferred relay)" = 2 ] ||
+e2e_wait_deferred 2 100 ||
     e2e_fail "wanted the 2 HTG messages deferred at the relay, found $(sb_queue_deferred relay)"
 sb_relay_log | grep 'htg-gate' | grep -q 'status=deferred' ||
     e2e_fail "no deferral by the egress stage in the relay's log"
@@ -38,10 +31,7 @@ e2e_ok "mail that is not for HTG was delivered during the outage"
 sb_start_milter
 sb_postqueue_flush relay
 sb_wait_drain || e2e_fail "queues did not drain"
-for i in $(seq 1 50); do
-	[ "$(sb_queue_deferred relay)" = 0 ] && break
-	sleep 0.2
-done
+e2e_wait_deferred 0 || :
 e2e_assert_arrived down "$id" 1
 e2e_assert_arrived down-cc "$cc" 0
 b=$(grep -l -F "$cc" $(sb_relay_bounces) 2>/dev/null)

@@ -29,23 +29,23 @@ else
 	echo "# python3 missing: not testing client-given NOTIFY/ENVID"
 fi
 
-sb_wait_drain || e2e_fail "queues did not drain"
-e2e_assert_arrived sw "$sw" 1
-env=$(sb_dump_envelope "$(sb_dump_file_for_msgid "$sw")")
-echo "$env" | sed 's/^/# sw: /'
-echo "$env" | grep -E '^X-Rcpt-Args: <SINGLEWINDOW@msa-smtp.htpoort.nl> .*NOTIFY=SUCCESS,FAILURE( |$)' >/dev/null ||
-    e2e_fail "sw: NOTIFY=SUCCESS,FAILURE missing at the stand-in"
-echo "$env" | grep -E '^X-Mail-Args: <erp@example.com> .*ENVID=[!-~]+' >/dev/null ||
-    e2e_fail "sw: ENVID missing at the stand-in"
-e2e_ok "sw: NOTIFY=SUCCESS,FAILURE and an ENVID added by the milter arrived"
-
-if [ -n "$given" ]; then
-	e2e_assert_arrived given "$given" 1
-	env=$(sb_dump_envelope "$(sb_dump_file_for_msgid "$given")")
-	echo "$env" | sed 's/^/# given: /'
+# assert_dsn_args NAME MSGID ENVID-RE WHAT - arrived once, and the stand-in
+# saw NOTIFY=SUCCESS,FAILURE and an ENVID matching ENVID-RE (ok: WHAT)
+assert_dsn_args()
+{
+	local env
+	e2e_assert_arrived "$1" "$2" 1
+	env=$(sb_dump_envelope "$(sb_dump_file_for_msgid "$2")")
+	echo "$env" | sed "s/^/# $1: /"
 	echo "$env" | grep -E '^X-Rcpt-Args: <SINGLEWINDOW@msa-smtp.htpoort.nl> .*NOTIFY=SUCCESS,FAILURE( |$)' >/dev/null ||
-	    e2e_fail "given: NOTIFY changed"
-	echo "$env" | grep -E '^X-Mail-Args: <erp@example.com> .*ENVID=sw-e2e-0001( |$)' >/dev/null ||
-	    e2e_fail "given: ENVID changed"
-	e2e_ok "given: NOTIFY and ENVID arrived unchanged"
-fi
+	    e2e_fail "$1: NOTIFY=SUCCESS,FAILURE missing or changed at the stand-in"
+	echo "$env" | grep -E "^X-Mail-Args: <erp@example.com> .*ENVID=$3" >/dev/null ||
+	    e2e_fail "$1: ENVID missing or changed at the stand-in"
+	e2e_ok "$1: $4"
+}
+
+sb_wait_drain || e2e_fail "queues did not drain"
+assert_dsn_args sw "$sw" '[!-~]+' \
+    "NOTIFY=SUCCESS,FAILURE and an ENVID added by the milter arrived"
+[ -z "$given" ] ||
+    assert_dsn_args given "$given" 'sw-e2e-0001( |$)' "NOTIFY and ENVID arrived unchanged"

@@ -8,8 +8,7 @@
 e2e_begin 10156 10157
 
 sb_stop_policyd
-e2e_send down ags-edifact.eml erp@example.com AGS@htpoort.nl
-e2e_assert_accepted down
+e2e_accept down ags-edifact.eml erp@example.com AGS@htpoort.nl
 id=$SB_MSGID
 e2e_send two ags-edifact.eml erp@example.com AGS@htpoort.nl,DMS@htpoort.nl
 e2e_assert_reply two 550 RCPT "[HTG ENV-ONE-RCPT]"

@@ -43,18 +43,9 @@ for i in $(seq 1 "$N"); do
 	    --data "@$E2E_OUT/same.eml" >"$E2E_OUT/same$i.swaks" 2>&1 &
 done
 wait
-queued=0 refused=0
-for i in $(seq 1 "$N"); do
-	v=$(sb_swaks_verdict "$E2E_OUT/same$i.swaks")
-	case "$v" in
-	250*) queued=$((queued + 1)) ;;
-	550*) grep -E '^<\*\* ' "$E2E_OUT/same$i.swaks" | grep -qF '[HTG HDR-MSGID]' ||
-		e2e_fail "copy $i refused, but not for HDR-MSGID: $v"
-	      refused=$((refused + 1)) ;;
-	*) e2e_fail "copy $i: unexpected answer: $v" ;;
-	esac
-done
-e2e_ok "$N copies: $queued queued, $refused refused at ingress naming HDR-MSGID"
+e2e_tally_copies "$N"
+queued=$E2E_QUEUED
+e2e_ok "$N copies: $queued queued, $E2E_REFUSED refused at ingress naming HDR-MSGID"
 sb_wait_drain || e2e_fail "queues did not drain"
 sleep 1
 sb_wait_drain || e2e_fail "queues did not drain"

@@ -26,7 +26,6 @@ OWNERSHIP
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -223,31 +222,10 @@ def test_policyd(d):
 
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "check"
-    for b in (CHECK, POLICYD):
-        if not os.access(b, os.X_OK):
-            tap.not_ok("%s built" % b)
-            return tap.end()
-    tmp = tempfile.mkdtemp(prefix="htg-hostile-")
-    d = None
-    try:
-        if what == "check":
-            test_check(tmp)
-        else:
-            d = pt.Daemon(tmp, PORT)
-            d.start()
-            test_policyd(d)
-            rc = d.stop()
-            pt.check(rc == 0, "SIGTERM: clean exit 0", repr(rc))
-            ok, log = pt.sanitizer_clean(d)
-            pt.check(ok, "no sanitizer report in the policyd log", log[-3000:])
-    except Exception as e:  # noqa: BLE001 - a crash of the test is a failure
-        pt.check(False, "test ran to the end", repr(e))
-    finally:
-        if d is not None:
-            d.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    tap.diag("hostile %s: %d checks, %d failed" % (what, pt.checks, pt.failures))
-    return tap.end()
+    part = test_check if what == "check" else pt.daemon_part(
+        PORT, test_policyd, socket_removed=False, log_name="the policyd log")
+    return pt.run_part("hostile " + what, part, binaries=(CHECK, POLICYD),
+                       tmp_prefix="htg-hostile-")
 
 
 if __name__ == "__main__":

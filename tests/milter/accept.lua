@@ -5,9 +5,8 @@ mail(conn, SENDER)
 want(conn, SMFIR_CONTINUE, "MAIL")
 -- Postfix sends {i} at EOH/EOM; libmilter finds a macro of any stage.
 ok(mt.macro(conn, SMFIC_RCPT, "{i}", "4TestQid42"), "macro {i}")
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("RCPT refused") end
-local stage, r = message(conn, good_headers())
-expect_stage(stage, r, "eom", SMFIR_ACCEPT, "conforming message")
-if mt.eom_check(conn, MT_HDRADD) then fail("a header was added") end
-if mt.eom_check(conn, MT_RCPTDELETE, HTG_RCPT) then fail("the recipient was changed") end
+expect_rcpt(conn, HTG_RCPT, SMFIR_CONTINUE, "RCPT refused")
+expect_message(conn, good_headers(), nil, "eom", SMFIR_ACCEPT, "conforming message")
+expect_change(conn, false, "a header was added", MT_HDRADD)
+expect_change(conn, false, "the recipient was changed", MT_RCPTDELETE, HTG_RCPT)
 close(conn)

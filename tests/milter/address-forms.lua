@@ -11,17 +11,8 @@ local forms = {
 	"<\"AGS\"@msa-smtp.htpoort.nl>",
 }
 for _, f in ipairs(forms) do
-	local conn = open()
-	mail(conn, SENDER)
-	if rcpt(conn, f) ~= SMFIR_REPLYCODE then
-		fail("RCPT " .. f .. " not refused")
-	end
-	close(conn)
+	close(session(SENDER, {{f, SMFIR_REPLYCODE, "RCPT " .. f .. " not refused"}}))
 end
 -- ... while case alone changes nothing.
-local conn = open()
-mail(conn, SENDER)
-if rcpt(conn, "<ags@MSA-SMTP.HTPOORT.NL>") ~= SMFIR_CONTINUE then
-	fail("RCPT in other case refused")
-end
-close(conn)
+close(session(SENDER, {{"<ags@MSA-SMTP.HTPOORT.NL>", SMFIR_CONTINUE,
+    "RCPT in other case refused"}}))

@@ -12,17 +12,23 @@ function fail(what)
 	error("FAIL: " .. what, 0)
 end
 
--- open - connect, negotiate and announce an SMTP client
-function open()
+-- open - connect, negotiate and announce an SMTP client.  client, all
+-- optional: host and addr (default client.example.com, 192.0.2.10),
+-- macros ({stage, name, value} each, sent before the connect) and what
+-- (the name of the connect check)
+function open(client)
+	client = client or {}
 	local conn = mt.connect(sock, 50, 0.1)
 	if conn == nil then
 		fail("cannot connect to the milter at " .. tostring(sock))
 	end
-	local err = mt.negotiate(conn, nil, nil, nil)
-	if err ~= nil then fail("negotiate: " .. err) end
-	err = mt.conninfo(conn, "client.example.com", "192.0.2.10")
-	if err ~= nil then fail("conninfo: " .. err) end
-	want(conn, SMFIR_CONTINUE, "connect")
+	ok(mt.negotiate(conn, nil, nil, nil), "negotiate")
+	for _, m in ipairs(client.macros or {}) do
+		ok(mt.macro(conn, m[1], m[2], m[3]), "macro " .. m[2])
+	end
+	ok(mt.conninfo(conn, client.host or "client.example.com",
+	    client.addr or "192.0.2.10"), "conninfo")
+	want(conn, SMFIR_CONTINUE, client.what or "connect")
 	return conn
 end
 
@@ -51,34 +57,42 @@ function rcpt(conn, to, ...)
 	return mt.getreply(conn)
 end
 
--- start - connect, MAIL FROM (from, default SENDER) and one RCPT TO (to,
--- default HTG_RCPT, with ESMTP arguments) that must be accepted
-function start(from, to, ...)
-	local conn = open()
-	mail(conn, from or SENDER)
-	if rcpt(conn, to or HTG_RCPT, ...) ~= SMFIR_CONTINUE then
-		fail("RCPT " .. (to or HTG_RCPT) .. " refused")
+-- expect_rcpt - RCPT TO (with ESMTP arguments) must get the reply code;
+-- what names the failure
+function expect_rcpt(conn, to, code, what, ...)
+	if rcpt(conn, to, ...) ~= code then fail(what) end
+end
+
+-- session - open(client), MAIL FROM from (default SENDER; or a table: the
+-- address and its ESMTP arguments) and RCPT TO each of rcpts, a list of
+-- {address, reply code wanted, what names the failure, ESMTP args...}
+function session(from, rcpts, client)
+	local conn = open(client)
+	if type(from) == "table" then
+		mail(conn, table.unpack(from))
+	else
+		mail(conn, from or SENDER)
+	end
+	for _, r in ipairs(rcpts or {}) do
+		expect_rcpt(conn, r[1], r[2], r[3], table.unpack(r, 4))
 	end
 	return conn
 end
 
--- good_headers - a conforming HTG header block, changed by overrides:
--- overrides[name] = value replaces, = false removes; extra is appended.
-function good_headers(overrides, extra)
-	local h = {
-		{"From", "ERP <erp@example.com>"},
-		{"To", "AGS@htpoort.nl"},
-		{"Subject", "AGS declaration 42"},
-		{"Date", "Tue, 24 Nov 2026 10:00:00 +0100"},
-		{"Message-ID", "<42.test@example.com>"},
-		{"MIME-Version", "1.0"},
-		{"Content-Type", "application/xml"},
-		{"Content-Transfer-Encoding", "base64"},
-		{"Content-Disposition", "attachment; filename=\"decl.xml\""},
-	}
+-- start - session with one RCPT TO (to, default HTG_RCPT, with ESMTP
+-- arguments) that must be accepted
+function start(from, to, ...)
+	to = to or HTG_RCPT
+	return session(from, {{to, SMFIR_CONTINUE, "RCPT " .. to .. " refused", ...}})
+end
+
+-- edit_headers - the header block base ({name, value} pairs) changed by
+-- overrides: overrides[name] = value replaces, = false removes; extra
+-- ({name, value} pairs) is appended
+function edit_headers(base, overrides, extra)
 	local out = {}
 	overrides = overrides or {}
-	for _, kv in ipairs(h) do
+	for _, kv in ipairs(base) do
 		local v = overrides[kv[1]]
 		if v == nil then
 			table.insert(out, kv)
@@ -90,6 +104,33 @@ function good_headers(overrides, extra)
 		table.insert(out, kv)
 	end
 	return out
+end
+
+-- good_headers - a conforming HTG header block, edited (edit_headers)
+function good_headers(overrides, extra)
+	return edit_headers({
+		{"From", "ERP <erp@example.com>"},
+		{"To", "AGS@htpoort.nl"},
+		{"Subject", "AGS declaration 42"},
+		{"Date", "Tue, 24 Nov 2026 10:00:00 +0100"},
+		{"Message-ID", "<42.test@example.com>"},
+		{"MIME-Version", "1.0"},
+		{"Content-Type", "application/xml"},
+		{"Content-Transfer-Encoding", "base64"},
+		{"Content-Disposition", "attachment; filename=\"decl.xml\""},
+	}, overrides, extra)
+end
+
+-- dsn_headers - the header block of a delivery status notification to
+-- HTG (multipart/report, boundary ABC), edited (edit_headers)
+function dsn_headers(overrides, extra)
+	return edit_headers({
+		{"From", "MAILER-DAEMON@relay.example.com"},
+		{"To", "AGS@htpoort.nl"},
+		{"Subject", "Undelivered Mail Returned to Sender"},
+		{"MIME-Version", "1.0"},
+		{"Content-Type", "multipart/report; report-type=delivery-status; boundary=\"ABC\""},
+	}, overrides, extra)
 end
 
 -- headers - send a header block; returns the first reply other than
@@ -132,6 +173,38 @@ function expect_stage(stage, r, want_stage, want_code, what)
 	if stage ~= want_stage or r ~= want_code then
 		fail(string.format("%s: decided at %s with %s, expected %s with %s",
 		    what, stage, tostring(r), want_stage, tostring(want_code)))
+	end
+end
+
+-- expect_message - message() must decide at stage with reply code
+function expect_message(conn, hdrs, chunks, stage, code, what)
+	local got, r = message(conn, hdrs, chunks)
+	expect_stage(got, r, stage, code, what)
+end
+
+-- expect_change - after end of message: mt.eom_check(conn, ...) must be
+-- made (true: the milter made that change, false: it did not); what
+-- names the failure
+function expect_change(conn, made, what, ...)
+	if (mt.eom_check(conn, ...) and true or false) ~= made then
+		fail(what)
+	end
+end
+
+-- run_cases - each case a message of its own: start(c.from, nil,
+-- ESMTP arguments c.rcpt_args...), message
+-- (c.headers, c.chunks) decided at c.stage (default eom) with c.code
+-- (default SMFIR_ACCEPT), what names it; then each of c.changes,
+-- {made, what, mt.eom_check arguments...} (expect_change)
+function run_cases(cases)
+	for _, c in ipairs(cases) do
+		local conn = start(c.from, nil, table.unpack(c.rcpt_args or {}))
+		expect_message(conn, c.headers, c.chunks, c.stage or "eom",
+		    c.code or SMFIR_ACCEPT, c.what)
+		for _, ch in ipairs(c.changes or {}) do
+			expect_change(conn, table.unpack(ch))
+		end
+		close(conn)
 	end
 end
 

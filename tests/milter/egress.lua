@@ -3,54 +3,32 @@
 -- envelope Postfix delivers.
 dofile(mtdir .. "/common.lua")
 
--- open_egress - a connection from the egress smtpd of production
-function open_egress()
-	local conn = mt.connect(sock, 50, 0.1)
-	if conn == nil then fail("cannot connect to " .. tostring(sock)) end
-	ok(mt.negotiate(conn, nil, nil, nil), "negotiate")
-	ok(mt.macro(conn, SMFIC_CONNECT, "{daemon_name}", "htgate-egress-production"),
-	   "macro")
-	ok(mt.conninfo(conn, "localhost", "127.0.0.1"), "conninfo")
-	want(conn, SMFIR_CONTINUE, "connect")
-	return conn
-end
+-- a connection from the egress smtpd of production
+local EGRESS = {host = "localhost", addr = "127.0.0.1",
+	macros = {{SMFIC_CONNECT, "{daemon_name}", "htgate-egress-production"}}}
 
 -- 1. an alias's target: the envelope is HTG, the To: header names the alias
-local conn = open_egress()
-mail(conn, SENDER)
-if rcpt(conn, HTG_RCPT) ~= SMFIR_CONTINUE then fail("alias: RCPT refused") end
-local stage, r = message(conn, good_headers({To = "Customs <customs@example.com>"}))
-expect_stage(stage, r, "eoh", SMFIR_REPLYCODE, "alias target with To: customs@example.com")
+local conn = session(SENDER, {{HTG_RCPT, SMFIR_CONTINUE, "alias: RCPT refused"}}, EGRESS)
+expect_message(conn, good_headers({To = "Customs <customs@example.com>"}), nil,
+    "eoh", SMFIR_REPLYCODE, "alias target with To: customs@example.com")
 close(conn)
 
 -- 2. a recipient that is not HTG never leaves by an HTG transport
-conn = open_egress()
-mail(conn, SENDER)
-if rcpt(conn, "<boss@example.com>") ~= SMFIR_REPLYCODE then
-	fail("non-HTG recipient accepted at egress")
-end
-close(conn)
+close(session(SENDER, {{"<boss@example.com>", SMFIR_REPLYCODE,
+    "non-HTG recipient accepted at egress"}}, EGRESS))
 
 -- 3. a preprod recipient routed to the production transport
-conn = open_egress()
-mail(conn, SENDER)
-if rcpt(conn, "<AGS@msa-smtp.preprod.htpoort.nl>") ~= SMFIR_REPLYCODE then
-	fail("preprod recipient accepted by the production egress")
-end
-close(conn)
+close(session(SENDER, {{"<AGS@msa-smtp.preprod.htpoort.nl>", SMFIR_REPLYCODE,
+    "preprod recipient accepted by the production egress"}}, EGRESS))
 
 -- 4. a conforming message written to AGS@htpoort.nl leaves as
 -- AGS@msa-smtp.htpoort.nl, with its original ORCPT
-conn = open_egress()
-mail(conn, SENDER)
-if rcpt(conn, "<AGS@htpoort.nl>", "ORCPT=rfc822;AGS@htpoort.nl") ~= SMFIR_CONTINUE then
-	fail("conforming: RCPT refused")
-end
-stage, r = message(conn, good_headers({["Message-ID"] = "<egress." .. os.time() .. "@example.com>"}))
-expect_stage(stage, r, "eom", SMFIR_ACCEPT, "conforming message at egress")
-if not mt.eom_check(conn, MT_RCPTDELETE, "<AGS@htpoort.nl>") then
-	fail("the header-form recipient was not removed")
-end
+conn = session(SENDER, {{"<AGS@htpoort.nl>", SMFIR_CONTINUE, "conforming: RCPT refused",
+    "ORCPT=rfc822;AGS@htpoort.nl"}}, EGRESS)
+expect_message(conn, good_headers({["Message-ID"] = "<egress." .. os.time() .. "@example.com>"}),
+    nil, "eom", SMFIR_ACCEPT, "conforming message at egress")
+expect_change(conn, true, "the header-form recipient was not removed",
+    MT_RCPTDELETE, "<AGS@htpoort.nl>")
 -- miltertest cannot see smfi_addrcpt_par (SMFIR_ADDRCPT_PAR): run.sh
 -- checks the log for the recipient added with its ORCPT.
 close(conn)

@@ -5,11 +5,7 @@
 -- NR_MAIL, NR_HDR; miltertest offers them): the error refuses at the
 -- next step that has a reply, the first RCPT or the end of headers.
 dofile(mtdir .. "/common.lua")
-local conn = mt.connect(sock, 50, 0.1)
-if conn == nil then fail("cannot connect to " .. tostring(sock)) end
-ok(mt.negotiate(conn, nil, nil, nil), "negotiate")
-ok(mt.conninfo(conn, "client.example.com", "192.0.2.10"), "conninfo")
-want(conn, SMFIR_CONTINUE, "connect (no reply)")
+local conn = open({what = "connect (no reply)"})
 mail(conn, SENDER)
 want(conn, SMFIR_CONTINUE, "MAIL (no reply)")
 local r = rcpt(conn, HTG_RCPT)
@@ -17,7 +13,7 @@ if at == "connect" or at == "mail" or at == "rcpt" then
 	if r ~= SMFIR_REPLYCODE then fail("RCPT not refused after an error at " .. at) end
 	return
 end
-local stage, r2 = message(conn, good_headers())
 local where = {header = "eoh", eoh = "eoh", body = "body", eom = "eom"}
-expect_stage(stage, r2, where[at], SMFIR_REPLYCODE, "internal error at " .. at)
+expect_message(conn, good_headers(), nil, where[at], SMFIR_REPLYCODE,
+    "internal error at " .. at)
 close(conn)

@@ -3,13 +3,7 @@
 -- values (smfi_addrcpt_par).  DELAY alone would be fine on a standard
 -- stream.
 dofile(mtdir .. "/common.lua")
-local conn = open()
-mail(conn, SENDER, "ENVID=abc123")
-if rcpt(conn, HTG_RCPT, "NOTIFY=NEVER,FAILURE") ~= SMFIR_CONTINUE then
-	fail("RCPT refused")
-end
-local stage, r = message(conn, good_headers())
-expect_stage(stage, r, "eom", SMFIR_ACCEPT, "NOTIFY=NEVER,FAILURE")
-if not mt.eom_check(conn, MT_RCPTDELETE, HTG_RCPT) then fail("recipient not deleted") end
 -- miltertest cannot see smfi_addrcpt_par (SMFIR_ADDRCPT_PAR): run.sh checks the log.
-close(conn)
+run_cases({{from = {SENDER, "ENVID=abc123"}, rcpt_args = {"NOTIFY=NEVER,FAILURE"},
+	    headers = good_headers(), what = "NOTIFY=NEVER,FAILURE",
+	    changes = {{true, "recipient not deleted", MT_RCPTDELETE, HTG_RCPT}}}})

@@ -13,29 +13,12 @@ final reply, applies them to the message and writes OUT.  Prints the
 final reply ("accept", "continue", "reject 550 ...", "tempfail ...") and
 one line per modification; exit 0 when the message was accepted.
 """
-import socket
 import struct
 import sys
 
+from milterproto import client_info, connect, recv, send
+
 CHUNK = 65535
-
-
-def send(sock, cmd, data=b""):
-    sock.sendall(struct.pack(">I", len(data) + 1) + cmd + data)
-
-
-def recv(sock):
-    def exact(n):
-        buf = b""
-        while len(buf) < n:
-            chunk = sock.recv(n - len(buf))
-            if not chunk:
-                raise EOFError("milter closed the connection")
-            buf += chunk
-        return buf
-    (n,) = struct.unpack(">I", exact(4))
-    data = exact(n)
-    return data[:1], data[1:]
 
 
 def split_message(raw):
@@ -60,13 +43,7 @@ def expect(sock, what):
 
 def run(path, raw, sender, rcpt):
     headers, body = split_message(raw)
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(120)
-    s.connect(path)
-    send(s, b"O", struct.pack(">III", 6, 0x1FF, 0))
-    recv(s)
-    send(s, b"C", b"client.example.com\0" + b"4" + struct.pack(">H", 25000)
-         + b"192.0.2.10\0")
+    s, _ = connect(path, 120, client_info(b"client.example.com", 25000, b"192.0.2.10"))
     expect(s, "connect")
     send(s, b"M", b"<" + sender + b">\0")
     expect(s, "MAIL")

@@ -13,29 +13,7 @@
 # Environment: top_srcdir, top_builddir (automake's test driver);
 # HTGATE_WRAPPER as in run.sh.
 set -eu
-
-: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-. "$top_srcdir/tests/tap.sh"
-MILTER=${HTGATE_MILTER:-$top_builddir/milter/htgate-milter}
-WRAPPER=${HTGATE_WRAPPER:-}
-MTDIR=$top_srcdir/tests/milter
-
-command -v miltertest >/dev/null 2>&1 ||
-	tap_skip_all "miltertest not installed (Debian package miltertest)"
-[ -x "$MILTER" ] || tap_bail_out "$MILTER not built"
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/htgate-milter-repair.XXXXXX")
-PIDS=""
-cleanup() {
-	st=$?
-	for p in $PIDS; do kill "$p" 2>/dev/null || :; done
-	for p in $PIDS; do wait "$p" 2>/dev/null || :; done
-	rm -rf "$T"
-	tap_end $st
-}
-trap 'cleanup; exit $?' EXIT
-trap 'exit 1' INT TERM HUP
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/milter/lib.sh"
 
 mkdir "$T/spool"
 cat >"$T/htgate.conf" <<CONF
@@ -57,56 +35,8 @@ MIME-CTE = fix
 MIME-7BIT = fix
 CONF
 
-# start NAME [ARGS...] - one instance on unix:$T/NAME.sock
-start() {
-	name=$1
-	shift
-	# shellcheck disable=SC2086 # WRAPPER: a command line
-	$WRAPPER "$MILTER" -f -l -v -c "$T/htgate.conf" -p "unix:$T/$name.sock" \
-		"$@" >"$T/$name.log" 2>&1 &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -S "$T/$name.sock" ]; do
-		i=$((i + 1))
-		if [ $i -gt 100 ]; then
-			tap_diag <"$T/$name.log"
-			tap_bail_out "$name did not start"
-		fi
-		sleep 0.05
-	done
-}
-
-# run_case SCRIPT INSTANCE [PATTERN...] - a script, then each PATTERN
-# in the log lines it caused ("!PATTERN": must not be there)
-run_case() {
-	script=$1 inst=$2
-	shift 2
-	before=$(wc -l <"$T/$inst.log")
-	rc=0
-	miltertest -D mtdir="$MTDIR" -D sock="unix:$T/$inst.sock" \
-		-s "$MTDIR/$script.lua" >"$T/mt.out" 2>&1 || rc=$?
-	sleep 0.1
-	tail -n +"$((before + 1))" "$T/$inst.log" >"$T/case.log"
-	why=
-	for pat in "$@"; do
-		case $pat in
-		!*) grep -F -e "${pat#!}" "$T/case.log" >/dev/null &&
-			{ why="$why; log has ${pat#!}"; rc=1; } ;;
-		*) grep -F -e "$pat" "$T/case.log" >/dev/null ||
-			{ why="$why; log lacks $pat"; rc=1; } ;;
-		esac
-	done
-	if [ $rc -eq 0 ]; then
-		tap_ok "$script on $inst"
-	else
-		tap_not_ok "$script on $inst" "${why#; }"
-		tap_diag <"$T/mt.out"
-		sed 's/^/log: /' "$T/case.log" | tap_diag
-	fi
-}
-
-start main
-start nonsmtp -N
+start_milter main -
+start_milter nonsmtp - -N
 
 run_case repair-unwrap main "rule=fix:MIME-SINGLE,fix:MIME-TYPE" \
 	"action=accept stage=eom" "fix: replacebody" \

@@ -14,48 +14,7 @@
 # HTGATE_MILTER overrides the binary under test; HTGATE_WRAPPER, if set,
 # is a command line the daemons are started under (e.g. valgrind ...).
 set -eu
-
-: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-. "$top_srcdir/tests/tap.sh"
-MILTER=${HTGATE_MILTER:-$top_builddir/milter/htgate-milter}
-WRAPPER=${HTGATE_WRAPPER:-}
-MTDIR=$top_srcdir/tests/milter
-
-if ! command -v miltertest >/dev/null 2>&1; then
-	tap_skip_all "miltertest not installed (Debian package miltertest)"
-fi
-if [ ! -x "$MILTER" ]; then
-	tap_bail_out "$MILTER not built"
-fi
-
-MTDEFS=""
-T=$(mktemp -d "${TMPDIR:-/tmp}/htgate-milter-test.XXXXXX")
-PIDS=""
-
-# cleanup - stop every milter still running, remove the directory, plan
-cleanup() {
-	st=$?
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null || :
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null || :
-	done
-	rm -rf "$T"
-	tap_end $st
-}
-trap 'cleanup; exit $?' EXIT
-trap 'exit 1' INT TERM HUP
-
-# result STATUS DESCRIPTION - one TAP line: ok when STATUS is 0
-result() {
-	if [ "$1" -eq 0 ]; then
-		tap_ok "$2"
-	else
-		tap_not_ok "$2"
-	fi
-}
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/milter/lib.sh"
 
 # check DESCRIPTION COMMAND... - a test that passes when COMMAND succeeds
 check() {
@@ -96,33 +55,6 @@ write_bad_conf() {
 	printf '[global]\nlanguage = en\nno_such_key = 1\n' >"$1"
 }
 
-# start_milter NAME ENV|- [ARGS...] - start an instance; sets MPID
-start_milter() {
-	name=$1
-	envset=$2
-	shift 2
-	rm -f "$T/$name.sock"
-	# shellcheck disable=SC2086 # WRAPPER: a command line
-	if [ "$envset" = - ]; then
-		$WRAPPER "$MILTER" -f -l -v -c "$T/htgate.conf" \
-			-p "unix:$T/$name.sock" "$@" >"$T/$name.log" 2>&1 &
-	else
-		env "$envset" $WRAPPER "$MILTER" -f -l -v -c "$T/htgate.conf" \
-			-p "unix:$T/$name.sock" "$@" >"$T/$name.log" 2>&1 &
-	fi
-	MPID=$!
-	PIDS="$PIDS $MPID"
-	i=0
-	while [ ! -S "$T/$name.sock" ]; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$MPID" 2>/dev/null; then
-			tap_diag <"$T/$name.log"
-			tap_bail_out "$name did not start"
-		fi
-		sleep 0.05
-	done
-}
-
 # stop_milters PID:NAME... - SIGTERM to all at once, then each must exit
 # 0 (ASan leak reports fail it), all within 3 s (libmilter alone would
 # sit up to 5 s in poll(); htgate-milter wakes it)
@@ -144,56 +76,6 @@ stop_milters() {
 	rc=0
 	[ $ms -lt 3000 ] || rc=1
 	result $rc "all milters stopped within 3 s of SIGTERM (${ms} ms)"
-}
-
-# wait_log NAME TEXT - wait up to 5 s for TEXT in the instance's log
-wait_log() {
-	i=0
-	while ! grep -F -e "$2" "$T/$1.log" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
-
-# run_case SCRIPT INSTANCE [PATTERN...] - run a script; each PATTERN
-# must appear in the log lines it caused ("!PATTERN": must not)
-run_case() {
-	script=$1
-	inst=$2
-	shift 2
-	before=$(wc -l <"$T/$inst.log")
-	rc=0
-	# shellcheck disable=SC2086 # MTDEFS: extra "-D name=value" words
-	miltertest -D mtdir="$MTDIR" -D sock="unix:$T/$inst.sock" $MTDEFS \
-		-s "$MTDIR/$script.lua" >"$T/mt.out" 2>&1 || rc=$?
-	tail -n +"$((before + 1))" "$T/$inst.log" >"$T/case.log"
-	why=
-	for pat in "$@"; do
-		case $pat in
-		!*)
-			if grep -F -e "${pat#!}" "$T/case.log" >/dev/null; then
-				why="$why
-log has unexpected: ${pat#!}"
-				rc=1
-			fi
-			;;
-		*)
-			if ! grep -F -e "$pat" "$T/case.log" >/dev/null; then
-				why="$why
-log lacks: $pat"
-				rc=1
-			fi
-			;;
-		esac
-	done
-	result $rc "$script on $inst"
-	if [ $rc -ne 0 ]; then
-		tap_diag <"$T/mt.out"
-		[ -z "$why" ] || tap_diag "${why#?}"
-		sed 's/^/log: /' "$T/case.log" | tap_diag
-	fi
 }
 
 write_conf "$T/htgate.conf" no
@@ -276,6 +158,18 @@ else
 		"python3 not installed"
 fi
 
+# The no-reply steps agreed at negotiation hold for the whole session,
+# whichever thread of libmilter's pool runs its next command.
+if command -v python3 >/dev/null 2>&1; then
+	rc=0
+	python3 "$MTDIR/nr-threads.py" "$T/main.sock" 24 >"$T/nr.out" 2>&1 || rc=$?
+	result $rc "24 concurrent sessions: no reply at connect, MAIL or a header"
+	[ $rc -eq 0 ] || tap_diag <"$T/nr.out"
+else
+	tap_skip "24 concurrent sessions: no reply at connect, MAIL or a header" \
+		"python3 not installed"
+fi
+
 # SIGHUP with a broken config: logged, the old one stays in force.
 cp "$T/bad.conf" "$T/htgate.conf"
 kill -HUP "$MAIN"
@@ -298,6 +192,7 @@ run_case tempfail failer "reply 451-4.3.0 [HTG INTERNAL]" \
 	"action=tempfail stage=header rule=INTERNAL"
 
 # ... and so is one in any other callback.
+# shellcheck disable=SC2034 # MTDEFS: read by run_case (lib.sh)
 for at in $FAILPOINTS; do
 	MTDEFS="-D at=$at"
 	run_case failclosed "fail-$at" "rule=INTERNAL" "action=tempfail" \
@@ -306,6 +201,7 @@ for at in $FAILPOINTS; do
 done
 
 # ... also on a non-SMTP connection, where MAIL and RCPT cannot refuse.
+# shellcheck disable=SC2034 # MTDEFS: read by run_case (lib.sh)
 for at in $FAILPOINTS; do
 	MTDEFS="-D at=$at"
 	run_case failclosed-nonsmtp "failn-$at" "rule=INTERNAL" \

@@ -155,6 +155,8 @@ class Client:
 class Daemon:
     """htgate-policyd started with -f -l on a temp config."""
 
+    started = []    # every Daemon started (run_part stops them)
+
     def __init__(self, tmp, port):
         self.tmp = tmp
         self.conf = os.path.join(tmp, "htgate.conf")
@@ -165,6 +167,7 @@ class Daemon:
         write_conf(self.conf)
 
     def start(self):
+        Daemon.started.append(self)
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
             WRAPPER + [POLICYD, "-f", "-l", "-c", self.conf,
@@ -477,25 +480,22 @@ def test_robust(d):
     c = Client(d.sock)
     a = c.ask(instance="x", sender="a@plain.example", recipient=htg("AGS"))
     check(a == "DUNNO", "baseline request: DUNNO", a)
-    c.send(b"protocol_state=RCPT\nsender=a@b.example\n\n")
-    a = c.reply()
-    check(a == DEFAULT_ACTION, "no request= attribute: default action", a)
-    c.send(b"request=junk\nprotocol_state=RCPT\n\n")
-    a = c.reply()
-    check(a == DEFAULT_ACTION, "request=junk: default action", a)
-    c.send(b"request=smtpd_access_policy\n\x00\x01\xff garbage\n\n")
-    a = c.reply()
-    check(a == DEFAULT_ACTION, "NUL and control bytes: default action", a)
-    c.send(b"request=smtpd_access_policy\nno equals sign here\n\n")
-    a = c.reply()
-    check(a == DEFAULT_ACTION, "line without '=': default action", a)
-    c.send(b"request=smtpd_access_policy\n" +
-           b"".join(b"a%d=1\n" % i for i in range(150)) + b"\n")
-    a = c.reply()
-    check(a == DEFAULT_ACTION, "150 attributes: default action", a)
-    c.send(b"\n")
-    a = c.reply()
-    check(a == DEFAULT_ACTION, "empty request: default action", a)
+    # Malformed requests: each gets the default action.
+    for raw, what in (
+            (b"protocol_state=RCPT\nsender=a@b.example\n\n",
+             "no request= attribute"),
+            (b"request=junk\nprotocol_state=RCPT\n\n", "request=junk"),
+            (b"request=smtpd_access_policy\n\x00\x01\xff garbage\n\n",
+             "NUL and control bytes"),
+            (b"request=smtpd_access_policy\nno equals sign here\n\n",
+             "line without '='"),
+            (b"request=smtpd_access_policy\n" +
+             b"".join(b"a%d=1\n" % i for i in range(150)) + b"\n",
+             "150 attributes"),
+            (b"\n", "empty request")):
+        c.send(raw)
+        a = c.reply()
+        check(a == DEFAULT_ACTION, "%s: default action" % what, a)
     a = c.ask(instance="y", sender="a@plain.example", recipient=htg("AGS"))
     check(a == "DUNNO", "same connection still served after bad requests", a)
     # Pipelined requests in one write.
@@ -747,35 +747,41 @@ def test_sockmode(tmp):
               "umask %03o: no sanitizer report" % umask, text[-2000:])
 
 
-def main():
-    what = sys.argv[1] if len(sys.argv) > 1 else "rules"
-    if not os.access(POLICYD, os.X_OK):
-        tap.not_ok("%s built" % POLICYD)
-        return tap.end()
-    tmp = tempfile.mkdtemp(prefix="htg-policyd-")
-    d = None
-    try:
-        if what == "spawn":
-            test_spawn(tmp)
-        elif what == "sockmode":
-            test_sockmode(tmp)
-        else:
-            d = Daemon(tmp, PORTS[what])
-            d.start()
-            if what == "rules":
-                test_rules(d)
-                test_config_check(tmp)
-            else:
-                test_robust(d)
-            rc = d.stop()
-            check(rc == 0, "SIGTERM: clean exit 0", repr(rc))
+def daemon_part(port, *tests, socket_removed=True, log_name="the log"):
+    """A part of main() that runs tests on a Daemon on port: started,
+    each test(d), then SIGTERM must give exit 0 (and remove the unix
+    socket, if socket_removed) and the log (log_name) hold no sanitizer
+    report."""
+    def part(tmp):
+        d = Daemon(tmp, port)
+        d.start()
+        for t in tests:
+            t(d)
+        rc = d.stop()
+        check(rc == 0, "SIGTERM: clean exit 0", repr(rc))
+        if socket_removed:
             check(not os.path.exists(d.sock), "unix socket removed at exit")
-            ok, log = sanitizer_clean(d)
-            check(ok, "no sanitizer report in the log", log[-3000:])
+        ok, log = sanitizer_clean(d)
+        check(ok, "no sanitizer report in %s" % log_name, log[-3000:])
+    return part
+
+
+def run_part(what, part, binaries=None, tmp_prefix="htg-policyd-"):
+    """Run part(tmp) in a fresh temporary directory after checking that the
+    binaries are built; a crash of the test is a failure; every Daemon
+    started is stopped (its log shown after a failure) and the directory
+    removed.  Returns tap.end()."""
+    for b in binaries or (POLICYD,):
+        if not os.access(b, os.X_OK):
+            tap.not_ok("%s built" % b)
+            return tap.end()
+    tmp = tempfile.mkdtemp(prefix=tmp_prefix)
+    try:
+        part(tmp)
     except Exception as e:  # noqa: BLE001 - a crash of the test is a failure
         check(False, "test ran to the end", repr(e))
     finally:
-        if d is not None:
+        for d in Daemon.started:
             d.stop()
             if failures:
                 tap.diag("---- policyd log (last 40 lines)")
@@ -783,6 +789,15 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     tap.diag("%s: %d checks, %d failed" % (what, checks, failures))
     return tap.end()
+
+
+def main():
+    what = sys.argv[1] if len(sys.argv) > 1 else "rules"
+    parts = {"spawn": test_spawn, "sockmode": test_sockmode,
+             "rules": daemon_part(PORTS["rules"], test_rules,
+                                  lambda d: test_config_check(d.tmp)),
+             "robust": daemon_part(PORTS["robust"], test_robust)}
+    return run_part(what, parts[what])
 
 
 if __name__ == "__main__":

@@ -113,24 +113,18 @@ fill_tsv(struct record *rec)
 			return (1);
 		}
 		unescape_nl(f[15]);
-		memset(&e, 0, sizeof(e));
-		e.time = strtoll(f[0], NULL, 10);
-		e.host = nul_dash(f[1]);
-		e.queue_id = nul_dash(f[2]);
-		e.stage = nul_dash(f[3]);
-		e.action = nul_dash(f[4]);
-		e.rules = nul_dash(f[5]);
-		e.sender = nul_dash(f[6]);
-		e.sasl_user = nul_dash(f[7]);
-		e.recipient = nul_dash(f[8]);
-		e.stream = nul_dash(f[9]);
-		e.environment = nul_dash(f[10]);
-		e.message_id = nul_dash(f[11]);
-		e.envid = nul_dash(f[12]);
-		e.size = nul_dash(f[13]) ? strtoll(f[13], NULL, 10) : -1;
-		e.body_sha256 = nul_dash(f[14]);
-		e.reply = nul_dash(f[15]);
-		e.daemon = nul_dash(f[16]);
+		/* the columns in the order of struct record_entry */
+		e = (struct record_entry) {
+			.time = strtoll(f[0], NULL, 10), .host = nul_dash(f[1]),
+			.queue_id = nul_dash(f[2]), .stage = nul_dash(f[3]),
+			.action = nul_dash(f[4]), .rules = nul_dash(f[5]),
+			.sender = nul_dash(f[6]), .sasl_user = nul_dash(f[7]),
+			.recipient = nul_dash(f[8]), .stream = nul_dash(f[9]),
+			.environment = nul_dash(f[10]), .message_id = nul_dash(f[11]),
+			.envid = nul_dash(f[12]),
+			.size = nul_dash(f[13]) ? strtoll(f[13], NULL, 10) : -1,
+			.body_sha256 = nul_dash(f[14]), .reply = nul_dash(f[15]),
+			.daemon = nul_dash(f[16])};
 		if (record_write(rec, &e, err, sizeof(err)) < 0) {
 			fprintf(stderr, "line %d: %s\n", lineno, err);
 			return (1);
@@ -139,32 +133,40 @@ fill_tsv(struct record *rec)
 	return (0);
 }
 
+/* write_numbered - N writes of e with queue ids PREFIX-1..N; with ack,
+ * "ok I" on stdout after each commit */
+static int
+write_numbered(struct record *rec, struct record_entry *e, const char *prefix,
+	       long n, int ack)
+{
+	char	qid[64], err[256];
+	long	i;
+	int	rc = 0;
+
+	e->queue_id = qid;
+	for (i = 1; i <= n && rc == 0; i++) {
+		snprintf(qid, sizeof(qid), "%s-%ld", prefix, i);
+		if (record_write(rec, e, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			rc = 1;
+		} else if (ack) {
+			printf("ok %ld\n", i);
+			fflush(stdout);
+		}
+	}
+	e->queue_id = NULL;
+	return (rc);
+}
+
 /* fill_many - N writes, acknowledging each commit on stdout */
 static int
 fill_many(struct record *rec, long n, const char *label)
 {
-	struct record_entry e;
-	char	qid[64], err[256];
-	long	i;
+	struct record_entry e = {.host = "test", .stage = "eom",
+		.action = "accept", .sender = "load@example.com", .size = 1000,
+		.daemon = label};
 
-	memset(&e, 0, sizeof(e));
-	e.host = "test";
-	e.stage = "eom";
-	e.action = "accept";
-	e.sender = "load@example.com";
-	e.size = 1000;
-	e.daemon = label;
-	e.queue_id = qid;
-	for (i = 1; i <= n; i++) {
-		snprintf(qid, sizeof(qid), "%s-%ld", label, i);
-		if (record_write(rec, &e, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s\n", err);
-			return (1);
-		}
-		printf("ok %ld\n", i);
-		fflush(stdout);
-	}
-	return (0);
+	return (write_numbered(rec, &e, label, n, 1));
 }
 
 /* fill_thread_main - one thread's writes on the shared handle */
@@ -172,23 +174,12 @@ static void *
 fill_thread_main(void *arg)
 {
 	struct fill_thread *t = arg;
-	struct record_entry e;
-	char	qid[64], err[256];
-	long	i;
+	struct record_entry e = {.action = "accept", .daemon = "milter",
+		.size = -1};
+	char	prefix[16];
 
-	memset(&e, 0, sizeof(e));
-	e.action = "accept";
-	e.daemon = "milter";
-	e.size = -1;
-	e.queue_id = qid;
-	for (i = 1; i <= t->n; i++) {
-		snprintf(qid, sizeof(qid), "T%d-%ld", t->index, i);
-		if (record_write(t->rec, &e, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s\n", err);
-			t->rc = 1;
-			break;
-		}
-	}
+	snprintf(prefix, sizeof(prefix), "T%d", t->index);
+	t->rc = write_numbered(t->rec, &e, prefix, t->n, 0);
 	return (NULL);
 }
 

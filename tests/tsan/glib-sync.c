@@ -45,49 +45,60 @@ void	__tsan_mutex_post_unlock(void *addr, unsigned flags);
 #define TSAN_TRY_LOCK		(1u << 5)	/* tsan_interface.h values */
 #define TSAN_TRY_LOCK_FAILED	(1u << 6)
 
-/* real - GLib's own function NAME */
+/* real - GLib's own function NAME, looked up once into *slot */
 static void *
-real(const char *name)
+real(void **slot, const char *name)
 {
-	void   *f = dlsym(RTLD_NEXT, name);
-
-	if (f == NULL) {
+	if (*slot == NULL)
+		*slot = dlsym(RTLD_NEXT, name);
+	if (*slot == NULL) {
 		fprintf(stderr, "glib-sync: %s not found\n", name);
 		abort();
 	}
-	return (f);
+	return (*slot);
 }
+
+/* The annotations, where TSan is present. */
+static void
+pre_lock(GMutex *m, unsigned flags)
+{
+	if (__tsan_mutex_pre_lock)
+		__tsan_mutex_pre_lock(m, flags);
+}
+
+static void
+post_lock(GMutex *m, unsigned flags)
+{
+	if (__tsan_mutex_post_lock)
+		(void) __tsan_mutex_post_lock(m, flags, 0);
+}
+
+typedef void (*mutex_fn) (GMutex *);
+typedef gboolean (*trylock_fn) (GMutex *);
 
 /* g_mutex_lock - GLib's lock, annotated */
 void
 g_mutex_lock(GMutex *m)
 {
-	static void (*f) (GMutex *);
+	static void *f;
+	mutex_fn lock = (mutex_fn) real(&f, "g_mutex_lock");
 
-	if (f == NULL)
-		f = (void (*) (GMutex *)) real("g_mutex_lock");
-	if (__tsan_mutex_pre_lock)
-		__tsan_mutex_pre_lock(m, 0);
-	f(m);
-	if (__tsan_mutex_post_lock)
-		(void) __tsan_mutex_post_lock(m, 0, 0);
+	pre_lock(m, 0);
+	lock(m);
+	post_lock(m, 0);
 }
 
 /* g_mutex_trylock - GLib's trylock, annotated */
 gboolean
 g_mutex_trylock(GMutex *m)
 {
-	static gboolean (*f) (GMutex *);
+	static void *f;
+	trylock_fn trylock = (trylock_fn) real(&f, "g_mutex_trylock");
 	gboolean got;
 
-	if (f == NULL)
-		f = (gboolean (*) (GMutex *)) real("g_mutex_trylock");
-	if (__tsan_mutex_pre_lock)
-		__tsan_mutex_pre_lock(m, TSAN_TRY_LOCK);
-	got = f(m);
-	if (__tsan_mutex_post_lock)
-		(void) __tsan_mutex_post_lock(m, got ? TSAN_TRY_LOCK
-					      : TSAN_TRY_LOCK | TSAN_TRY_LOCK_FAILED, 0);
+	pre_lock(m, TSAN_TRY_LOCK);
+	got = trylock(m);
+	post_lock(m, got ? TSAN_TRY_LOCK : TSAN_TRY_LOCK | TSAN_TRY_LOCK_FAILED);
 	return (got);
 }
 
@@ -95,13 +106,12 @@ g_mutex_trylock(GMutex *m)
 void
 g_mutex_unlock(GMutex *m)
 {
-	static void (*f) (GMutex *);
+	static void *f;
+	mutex_fn unlock = (mutex_fn) real(&f, "g_mutex_unlock");
 
-	if (f == NULL)
-		f = (void (*) (GMutex *)) real("g_mutex_unlock");
 	if (__tsan_mutex_pre_unlock)
 		(void) __tsan_mutex_pre_unlock(m, 0);
-	f(m);
+	unlock(m);
 	if (__tsan_mutex_post_unlock)
 		__tsan_mutex_post_unlock(m, 0);
 }
@@ -110,11 +120,10 @@ g_mutex_unlock(GMutex *m)
 void
 g_mutex_clear(GMutex *m)
 {
-	static void (*f) (GMutex *);
+	static void *f;
+	mutex_fn clear = (mutex_fn) real(&f, "g_mutex_clear");
 
-	if (f == NULL)
-		f = (void (*) (GMutex *)) real("g_mutex_clear");
 	if (__tsan_mutex_destroy)
 		__tsan_mutex_destroy(m, 0);
-	f(m);
+	clear(m);
 }

@@ -98,12 +98,21 @@ sql(struct record *rec, const char *stmt)
 	ck_assert_msg(record_sql(rec, stmt, err, sizeof(err)) == 0, "%s", err);
 }
 
-START_TEST(test_claim_rules)
+/* open_record - record_open() of this test's database, which must work */
+static struct record *
+open_record(void)
 {
 	char	err[256];
 	struct record *rec = record_open(path, err, sizeof(err));
 
 	ck_assert_msg(rec != NULL, "%s", err);
+	return (rec);
+}
+
+START_TEST(test_claim_rules)
+{
+	struct record *rec = open_record();
+
 	ck_assert_int_eq(claimed(rec, "<a@x>", NULL, DAY), 0);
 	ck_assert_int_eq(claim(rec, "<a@x>", NULL, "H1", DAY), 0);
 	ck_assert_int_eq(claimed(rec, "<a@x>", NULL, DAY), RECORD_DUP_MSGID);
@@ -126,10 +135,8 @@ END_TEST
 
 START_TEST(test_claim_all_or_nothing)
 {
-	char	err[256];
-	struct record *rec = record_open(path, err, sizeof(err));
+	struct record *rec = open_record();
 
-	ck_assert_msg(rec != NULL, "%s", err);
 	ck_assert_int_eq(claim(rec, NULL, "E1", "H1", DAY), 0);
 	/* a new Message-ID with a used ENVID: neither is claimed */
 	ck_assert_int_eq(claim(rec, "<b@x>", "E1", "H2", DAY), RECORD_DUP_ENVID);
@@ -166,12 +173,9 @@ START_TEST(test_claim_race)
 	pthread_t tid[NTHREADS];
 	struct racer r[NTHREADS];
 	pthread_barrier_t start;
-	char	err[256];
-	struct record *rec = record_open(path, err, sizeof(err));
 	int	i, won = 0, lost = 0;
 
-	ck_assert_msg(rec != NULL, "%s", err);	/* schema first */
-	record_close(rec);
+	record_close(open_record());	/* schema first */
 	pthread_barrier_init(&start, NULL, NTHREADS);
 	for (i = 0; i < NTHREADS; i++) {
 		snprintf(r[i].holder, sizeof(r[i].holder), "H%d", i);
@@ -220,8 +224,7 @@ START_TEST(test_migrate_v1)
 		" (strftime('%s','now'), 'reject', '<refused@x>', NULL);"
 		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	rec = record_open(path, err, sizeof(err));
-	ck_assert_msg(rec != NULL, "%s", err);
+	rec = open_record();
 	ck_assert_int_eq(claimed(rec, "<old@x>", NULL, DAY), RECORD_DUP_MSGID);
 	ck_assert_int_eq(claimed(rec, "<fixed@x>", "E-old", DAY),
 			 RECORD_DUP_MSGID | RECORD_DUP_ENVID);
@@ -320,13 +323,12 @@ START_TEST(test_group_commit)
 	pthread_t tid[8];
 	struct writer w[8];
 	char	err[256];
-	struct record *rec = record_open(path, err, sizeof(err));
+	struct record *rec = open_record();
 	struct tsum t = {"htgate_decisions_total", "action=\"accept\"", 0};
 	struct tsum h = {"htgate_record_write_seconds_count", NULL, 0};
 	struct record_info in;
 	int	i, n = 0;
 
-	ck_assert_msg(rec != NULL, "%s", err);
 	for (i = 0; i < 8; i++) {
 		w[i] = (struct writer) {.rec = rec, .index = i};
 		ck_assert_int_eq(pthread_create(&tid[i], NULL, write_many, &w[i]), 0);
@@ -342,8 +344,7 @@ START_TEST(test_group_commit)
 				     sizeof(err)), 1);
 	ck_assert_int_eq(n, 1);
 	record_close(rec);		/* commits the last latencies */
-	rec = record_open(path, err, sizeof(err));
-	ck_assert_msg(rec != NULL, "%s", err);
+	rec = open_record();
 	ck_assert_int_eq(record_tallies(rec, tally_sum, &t, err, sizeof(err)), 0);
 	ck_assert_int_eq(record_tallies(rec, tally_sum, &h, err, sizeof(err)), 0);
 	ck_assert_int_eq(t.sum, 1600);
@@ -355,9 +356,8 @@ END_TEST
 START_TEST(test_rate_window)
 {
 	char	err[256];
-	struct record *rec = record_open(path, err, sizeof(err));
+	struct record *rec = open_record();
 
-	ck_assert_msg(rec != NULL, "%s", err);
 	/* two per minute: the third is over and not counted (defer) ... */
 	ck_assert_int_eq(record_rate_take(rec, "acct", 2, 60000, 0, err, sizeof(err)), 0);
 	ck_assert_int_eq(record_rate_take(rec, "acct", 2, 60000, 0, err, sizeof(err)), 0);
@@ -378,9 +378,8 @@ END_TEST
 START_TEST(test_purge_claims)
 {
 	char	err[256];
-	struct record *rec = record_open(path, err, sizeof(err));
+	struct record *rec = open_record();
 
-	ck_assert_msg(rec != NULL, "%s", err);
 	ck_assert_int_eq(claim(rec, "<p@x>", NULL, "H1", 400 * DAY), 0);
 	sql(rec, "UPDATE claim SET time = time - 10 * 86400");
 	ck_assert_int_ge(record_purge(rec, 5 * DAY, err, sizeof(err)), 0);
@@ -412,23 +411,18 @@ main(void)
 {
 	Suite  *s;
 	TCase  *tc;
+	const TTest *tests[] = {test_claim_rules, test_claim_all_or_nothing,
+		test_claim_race, test_migrate_v1, test_purge_claims,
+		test_group_commit, test_rate_window};
 	int	failed;
 
 	pg_url = getenv("HTGATE_TEST_PG_URL");
 	if (pg_url != NULL && *pg_url == 0)
 		pg_url = NULL;
 	s = suite_create(pg_url ? "record-pg" : "record");
-	tc = tcase_create("claims");
-	tcase_add_checked_fixture(tc, setup, NULL);
+	tc = unit_tcase(s, "claims", setup, NULL);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_claim_rules);
-	tcase_add_test(tc, test_claim_all_or_nothing);
-	tcase_add_test(tc, test_claim_race);
-	tcase_add_test(tc, test_migrate_v1);
-	tcase_add_test(tc, test_purge_claims);
-	tcase_add_test(tc, test_group_commit);
-	tcase_add_test(tc, test_rate_window);
-	suite_add_tcase(s, tc);
+	unit_add_tests(tc, tests, G_N_ELEMENTS(tests));
 	failed = unit_run(s, 1);
 	if (pg_url == NULL)
 		remove_dir();

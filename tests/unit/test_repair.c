@@ -305,6 +305,18 @@ run_repair(struct htg_msg *msg, void *arg)
 	h->r = repair_run(msg, in);
 }
 
+/* envelope - from jan@example.com to rcpt (NULL: AGS@msa-smtp.htpoort.nl) */
+static struct judge_envelope
+envelope(const char *rcpt)
+{
+	struct judge_envelope env;
+
+	memset(&env, 0, sizeof(env));
+	env.from = "jan@example.com";
+	env.rcpt[env.nrcpt++] = rcpt ? rcpt : "AGS@msa-smtp.htpoort.nl";
+	return (env);
+}
+
 /* sort_cmp - g_ptr_array_sort comparator for strings */
 static gint
 sort_cmp(gconstpointer a, gconstpointer b)
@@ -350,13 +362,10 @@ START_TEST(test_repair_cases)
 	const struct tc *c = &cases[_i];
 	struct htg_msg *msg = htg_msg_new(cfg, 0);
 	char   *text = expand(c->text), *got, err[256];
-	struct judge_envelope env;
+	struct judge_envelope env = envelope(c->rcpt);
 	struct hook h = {NULL, NULL, NULL};
 	enum htg_verdict v;
 
-	memset(&env, 0, sizeof(env));
-	env.from = "jan@example.com";
-	env.rcpt[env.nrcpt++] = c->rcpt ? c->rcpt : "AGS@msa-smtp.htpoort.nl";
 	h.fp = fmemopen(text, strlen(text), "r");
 	v = judge_stream_repair(msg, h.fp, &env, run_repair, &h);
 	got = findings_sorted(msg);
@@ -421,12 +430,9 @@ START_TEST(test_fail_closed)
 	const char *text = H MIXED TEXT("Beste,") ATT_XML END;
 	struct htg_msg *msg = htg_msg_new(cfg, 0);
 	FILE   *fp = fmemopen((void *) text, strlen(text), "r");
-	struct judge_envelope env;
+	struct judge_envelope env = envelope(NULL);
 	char   *got;
 
-	memset(&env, 0, sizeof(env));
-	env.from = "jan@example.com";
-	env.rcpt[env.nrcpt++] = "AGS@msa-smtp.htpoort.nl";
 	ck_assert_int_eq(judge_stream(msg, fp, &env), HTG_REJECT);
 	got = findings_sorted(msg);
 	ck_assert_str_eq(got, "reject:MIME-SINGLE");
@@ -610,22 +616,17 @@ START_TEST(test_reply_hints)
 	const char *text = H MIXED TEXT("Beste,") ATT_XML ATT_XML END;
 	struct htg_msg *msg = htg_msg_new(cfg, 0);
 	FILE   *fp = fmemopen((void *) text, strlen(text), "r");
-	struct judge_envelope env;
+	struct judge_envelope env = envelope(NULL);
 	struct hook h = {fp, NULL, NULL};
 	struct htg_reply r;
 
-	memset(&env, 0, sizeof(env));
-	env.from = "jan@example.com";
-	env.rcpt[env.nrcpt++] = "AGS@msa-smtp.htpoort.nl";
 	ck_assert_int_eq(judge_stream_repair(msg, fp, &env, run_repair, &h), HTG_REJECT);
 	ck_assert_int_eq(htg_msg_reply(msg, &r), 4);
 	ck_assert_str_eq(r.code, "550");
-	ck_assert_msg(strncmp(r.lines[0], "[HTG MIME-SINGLE] A message to HTG", 34) == 0,
-		      "%s", r.lines[0]);
+	unit_assert_prefix(r.lines[0], "[HTG MIME-SINGLE] A message to HTG");
 	ck_assert_str_eq(r.lines[1], "[HTG MIME-SINGLE] Attach exactly one file and "
 			 "send every other file in a message of its own.");
-	ck_assert_msg(strncmp(r.lines[2], "[HTG MIME-SINGLE] Een bericht", 29) == 0,
-		      "%s", r.lines[2]);
+	unit_assert_prefix(r.lines[2], "[HTG MIME-SINGLE] Een bericht");
 	ck_assert_str_eq(r.lines[3], "[HTG MIME-SINGLE] Voeg precies 1 bestand toe "
 			 "en stuur elk ander bestand in een eigen bericht.");
 	repair_free(h.r);
@@ -659,17 +660,13 @@ int
 main(void)
 {
 	Suite  *s = suite_create("repair");
-	TCase  *tc = tcase_create("repairs");
+	TCase  *tc = unit_tcase(s, "repairs", setup, teardown);
+	const TTest *tests[] = {test_fail_closed, test_plan_api, test_spool,
+		test_stream_rule_action, test_reply_hints};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_repair_cases, 0, G_N_ELEMENTS(cases));
-	tcase_add_test(tc, test_fail_closed);
-	tcase_add_test(tc, test_plan_api);
-	tcase_add_test(tc, test_spool);
+	unit_add_tests(tc, tests, G_N_ELEMENTS(tests));
 	tcase_add_loop_test(tc, test_b64_chunking, 0, 40);
 	tcase_add_loop_test(tc, test_conf_cases, 0, G_N_ELEMENTS(conf_cases));
-	tcase_add_test(tc, test_stream_rule_action);
-	tcase_add_test(tc, test_reply_hints);
-	suite_add_tcase(s, tc);
 	return (unit_run(s, 0) ? 1 : 0);
 }
