@@ -39,18 +39,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <glib.h>
 
@@ -151,41 +148,37 @@ run_milter(void *arg)
 }
 
 /*
- * wake_listener - libmilter's listener holds its lock while it sits in
+ * Waking libmilter's listener.  It holds its lock while it sits in
  * poll() (up to 5 s without traffic), and smfi_stop() needs that lock.
- * A connection to our own socket (closed at once: a session libmilter
- * ends without callbacks) makes poll() return, so a stop or a restart
- * by systemd takes milliseconds.  inet6: sockets just wait.
+ * A signal to the thread that runs smfi_main() (the listener) makes
+ * poll() return EINTR; the listener then sees the stop and leaves, so a
+ * stop or a restart by systemd takes milliseconds.  Not a connection to
+ * our own socket: libmilter would start a session for it while its pool
+ * of workers shuts down (ThreadSanitizer reported the race).
  */
-static void
-wake_listener(void)
-{
-	const char *path = socket_path(opts.socket), *at;
-	struct sockaddr_un sun;
-	struct sockaddr_in sin;
-	struct sockaddr *sa = NULL;
-	socklen_t salen = 0;
-	int	fd, family = AF_UNIX;
+#define WAKE_SIGNAL	SIGUSR2
 
-	memset(&sun, 0, sizeof(sun));
-	memset(&sin, 0, sizeof(sin));
-	if (path != NULL && strlen(path) < sizeof(sun.sun_path)) {
-		sun.sun_family = AF_UNIX;
-		memcpy(sun.sun_path, path, strlen(path));
-		sa = (struct sockaddr *) &sun, salen = sizeof(sun);
-	} else if (strncmp(opts.socket, "inet:", 5) == 0) {
-		sin.sin_family = family = AF_INET;
-		sin.sin_port = htons((uint16_t) atoi(opts.socket + 5));
-		at = strchr(opts.socket, '@');
-		if (at == NULL || inet_pton(AF_INET, at + 1, &sin.sin_addr) != 1
-		    || sin.sin_addr.s_addr == htonl(INADDR_ANY))
-			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sa = (struct sockaddr *) &sin, salen = sizeof(sin);
-	}
-	if (sa == NULL || (fd = socket(family, SOCK_STREAM, 0)) < 0)
-		return;
-	(void) connect(fd, sa, salen);
-	(void) close(fd);
+static pthread_t milter_thread;		/* runs smfi_main(): the listener */
+
+/* on_wake - the handler of WAKE_SIGNAL: interrupting poll() is all */
+static void
+on_wake(int sig)
+{
+	(void) sig;
+}
+
+/* wake_setup - WAKE_SIGNAL handled (an outside one is harmless too) */
+static void
+wake_setup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wake;
+	sa.sa_flags = SA_RESTART;	/* read()/write() of the workers go on */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(WAKE_SIGNAL, &sa, NULL) < 0)
+		log_fatal("sigaction: %s", strerror(errno));
 }
 
 static volatile int stop_done;		/* set by stop_milter() */
@@ -211,7 +204,7 @@ stop_quickly(void)
 		return;
 	}
 	for (i = 0; i < 200 && !__atomic_load_n(&stop_done, __ATOMIC_SEQ_CST); i++) {
-		wake_listener();
+		(void) pthread_kill(milter_thread, WAKE_SIGNAL);
 		usleep(25000);
 	}
 	pthread_join(tid, NULL);
@@ -243,7 +236,8 @@ serve(void)
 
 	main_thread = pthread_self();
 	daemon_signals();
-	tid = start_milter_thread();
+	wake_setup();
+	tid = milter_thread = start_milter_thread();
 	while ((ev = daemon_wait(-1)) != DAEMON_STOP)
 		if (ev == DAEMON_RELOAD)
 			(void) daemon_reload(&dmn, NULL, NULL, apply);
