@@ -219,6 +219,31 @@ check_address(const char *v)
 }
 
 /*
+ * check_database - [record] database: a path, or a libpq URL without a
+ * password (error messages name the database; a password belongs in
+ * ~/.pgpass).  A reason starting with '!' is printed without the value.
+ */
+static const char *
+check_database(const char *v)
+{
+	const char *rest, *at, *end;
+
+	if (strncmp(v, "postgresql://", 13) == 0)
+		rest = v + 13;
+	else if (strncmp(v, "postgres://", 11) == 0)
+		rest = v + 11;
+	else
+		return (NULL);
+	end = rest + strcspn(rest, "/?");
+	at = memchr(rest, '@', (size_t) (end - rest));
+	if ((at != NULL && memchr(rest, ':', (size_t) (at - rest)) != NULL)
+	    || strstr(rest, "password=") != NULL)
+		return ("!holds a password; put it in ~/.pgpass (or PGPASSFILE) "
+			"of the daemons' user");
+	return (NULL);
+}
+
+/*
  * check_stream_rules - a stream's "rules": words RULE:action, each rule
  * once, an action the rule allows (as in [rules])
  */
@@ -316,7 +341,7 @@ static const struct cfg_key global_keys[] = {
 static const struct cfg_key record_keys[] = {
 	{"enabled", T_BOOL, G(record.enabled), "no", 0, 0, NULL,
 	 "keep the decision record and check uniqueness"},
-	{"database", T_STR, G(record.database), "", 0, 0, NULL,
+	{"database", T_STR, G(record.database), "", 0, 0, check_database,
 	 "the record's database; empty: state_dir/record.db"},
 	{"retention", T_INT, G(record.retention), "400", 1, 36500, NULL,
 	 "days htgate-report purge keeps"},
@@ -744,8 +769,10 @@ set_value(struct cfg_loader *ld, const struct cfg_key *k,
 	switch (k->type) {
 	case T_STR:
 		if (k->check != NULL && (why = k->check(e->value)) != NULL)
-			return (cfg_fail(ld, e->line, "%s: \"%s\" %s", k->name,
-					 e->value, why));
+			return (why[0] == '!'
+				? cfg_fail(ld, e->line, "%s: %s", k->name, why + 1)
+				: cfg_fail(ld, e->line, "%s: \"%s\" %s", k->name,
+					   e->value, why));
 		*(char **)field = pool_strdup(ld, e->value);
 		return (0);
 	case T_BOOL:

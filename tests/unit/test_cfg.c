@@ -90,6 +90,10 @@ static const struct bad_case {
 	{"[stream AGS]\nrules = HDR-CC\n", ":2: rules: \"HDR-CC\" is not a list of RULE:action"},
 	{"[stream AGS]\nrules = NOPE:reject\n", ":2: rules: \"NOPE:reject\" names an unknown rule"},
 	{"[stream AGS]\nrules = HDR-CC:reject, HDR-CC:warn\n", "names a rule twice"},
+	{"[record]\ndatabase = postgresql://htgate:s3cret@db.example/htgate\n",
+	 ":2: database: holds a password; put it in ~/.pgpass"},
+	{"[record]\ndatabase = postgres://htgate@db/htgate?password=s3cret\n",
+	 ":2: database: holds a password"},
 	{"[stream AGS]\nrules = HDR-CC:maybe\n", "has an action other than"},
 	{"[stream AGS]\nrules = HDR-CC:fix\n", "asks fix of a rule htgate cannot fix"},
 	{"[stream AGS]\nrules = INTERNAL:warn\n", "sets INTERNAL, which is always tempfail"},
@@ -127,6 +131,7 @@ START_TEST(test_bad_file)
 		      err, c->want);
 	ck_assert_msg(strncmp(err, tmpdir, strlen(tmpdir)) == 0,
 		      "error does not start with the file name: %s", err);
+	ck_assert_msg(strstr(err, "s3cret") == NULL, "a secret in: %s", err);
 }
 END_TEST
 
