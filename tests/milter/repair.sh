@@ -6,7 +6,8 @@
 # (two attachments, winmail.dat, a euro sign under windows-1252), a 3 MB
 # attachment kept in a temporary file (repair_memory = 1K) that leaves
 # nothing behind and arrives byte for byte (repair-client.py), and the
-# same unwrap for a non-SMTP submission (-N).
+# same unwrap for a non-SMTP submission (-N); with repair_dir gone the
+# message is deferred.
 # The decision log lines name the repairs and what the unwrap dropped.
 # TAP (tests/tap.sh); skipped only without miltertest.
 #
@@ -100,6 +101,23 @@ if [ "$left" = 0 ]; then
 	tap_ok "no temporary file left in repair_dir"
 else
 	tap_not_ok "no temporary file left in repair_dir" "$left files"
+fi
+
+# Fail closed: with repair_dir gone, the body cannot be kept for its
+# repair; the message is deferred (451 INTERNAL), never passed unrepaired.
+rm -rf "$T/spool"
+before=$(wc -l <"$T/main.log")
+python3 "$MTDIR/repair-client.py" "$T/main.sock" "$T/large.eml" "$T/gone.out" \
+	>"$T/client.out" 2>&1 || :
+sleep 0.1
+tail -n +"$((before + 1))" "$T/main.log" >"$T/case.log"
+if head -n 1 "$T/client.out" | grep -q '^451[- ]4.3.0 \[HTG INTERNAL\]' &&
+    grep -F "cannot keep the body for its repair" "$T/case.log" >/dev/null; then
+	tap_ok "repair_dir gone: 451 [HTG INTERNAL], the body is not passed unrepaired"
+else
+	tap_not_ok "repair_dir gone: 451 [HTG INTERNAL], the body is not passed unrepaired"
+	tap_diag <"$T/client.out"
+	sed 's/^/log: /' "$T/case.log" | tap_diag
 fi
 
 for inst in main nonsmtp; do
