@@ -293,7 +293,13 @@ mlfi_data(SMFICTX *ctx)
 	return (SMFIS_ACCEPT);
 }
 
-/* mlfi_negotiate - ask for the modifications and macros htgate uses */
+/*
+ * mlfi_negotiate - ask for the modifications and macros htgate uses.
+ * libmilter offers the no-reply steps even to an MTA that does not take
+ * them, and then answers CONTINUE itself where htgate returns NOREPLY:
+ * an error kept from such a step is still answered at the next step that
+ * has a reply (RCPT, end of headers), never dropped.
+ */
 static sfsistat
 mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	       unsigned long f2, unsigned long f3, unsigned long *pf0,

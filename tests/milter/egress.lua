@@ -32,3 +32,10 @@ expect_change(conn, true, "the header-form recipient was not removed",
 -- miltertest cannot see smfi_addrcpt_par (SMFIR_ADDRCPT_PAR): run.sh
 -- checks the log for the recipient added with its ORCPT.
 close(conn)
+
+-- 5. an egress smtpd of an environment htgate.conf no longer has (removed
+-- and reloaded while Postfix still routes to it): deferred, never passed
+close(session(SENDER, {{HTG_RCPT, SMFIR_REPLYCODE,
+    "egress of an unknown environment accepted a recipient"}},
+    {host = "localhost", addr = "127.0.0.1",
+     macros = {{SMFIC_CONNECT, "{daemon_name}", "htgate-egress-mars"}}}))

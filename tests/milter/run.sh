@@ -131,7 +131,8 @@ run_case dsn-fake main "action=reject stage=eom rule=ENV-ONE-SENDER" \
 run_case address-forms main "rule=ENV-ADDRESS" "trailing dot" "percent hack" \
 	"bang path" "source route" "quoted local part"
 run_case egress main "role=egress" "rule=HDR-TO" "rule=ENV-ENVIRONMENT" \
-	"not an HTG address" "fix: delrcpt+addrcpt_par <AGS@msa-smtp.htpoort.nl> ORCPT=rfc822;AGS@htpoort.nl"
+	"not an HTG address" "fix: delrcpt+addrcpt_par <AGS@msa-smtp.htpoort.nl> ORCPT=rfc822;AGS@htpoort.nl" \
+	"action=tempfail stage=rcpt rule=INTERNAL"
 run_case exchange main "action=accept stage=eom" "!LIMIT"
 run_case envid-fix main "fix:ENV-ENVID" \
 	"fix: chgfrom <erp@example.com> RET=HDRS ENVID="
