@@ -401,21 +401,11 @@ from_state(struct conf_opts *o, struct pf_state **keep)
 	*keep = st;
 }
 
-/* token_ok - a value Postfix takes without quoting: no blanks, braces, ... */
-static int
-token_ok(const char *s)
-{
-	for (const char *c = s; *c; c++)
-		if (!g_ascii_isalnum(*c) && strchr("._-/:[]@", *c) == NULL)
-			return (0);
-	return (*s != 0);
-}
-
 /* socket_ok - a Postfix milter/policy endpoint: unix:path or inet:host:port */
 static int
 socket_ok(const char *s)
 {
-	return (token_ok(s) && (g_str_has_prefix(s, "unix:")
+	return (pf_token_ok(s, NULL) && (g_str_has_prefix(s, "unix:")
 				|| g_str_has_prefix(s, "inet:")));
 }
 
@@ -454,7 +444,7 @@ conf_dirs(struct conf_opts *o, char **pfdir, char **mapdir)
 	} else if (o->pf.mapdir == NULL)
 		o->pf.mapdir = o->outdir ? (*mapdir = g_canonicalize_filename(o->outdir, NULL))
 			: CONF_DEFAULT_MAPDIR;
-	if (*o->pf.mapdir != '/' || !token_ok(o->pf.mapdir)) {
+	if (*o->pf.mapdir != '/' || !pf_token_ok(o->pf.mapdir, NULL)) {
 		fprintf(stderr, "htgate-config: --map-dir must be an absolute path "
 			"without blanks\n");
 		return (-1);

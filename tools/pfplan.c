@@ -33,9 +33,10 @@ pf_transport_name(const struct htg_env *env, char *buf, size_t len)
 		g_snprintf(buf, len, "htg-%s", env->name);
 }
 
-/* token_ok - a value fit for a Postfix parameter or map entry */
-static int
-token_ok(const char *s, const char *also)
+/* pf_token_ok - a value fit for a Postfix parameter or map entry, as is
+ * (no blanks, braces, commas, ...); also: more characters allowed */
+int
+pf_token_ok(const char *s, const char *also)
 {
 	if (s == NULL || *s == '\0')
 		return (0);
@@ -52,17 +53,17 @@ env_ok(const struct htg_env *env)
 {
 	const char *why = NULL;
 
-	if (!token_ok(env->name, NULL) || strpbrk(env->name, "@[]/:.") != NULL)
+	if (!pf_token_ok(env->name, NULL) || strpbrk(env->name, "@[]/:.") != NULL)
 		why = "name must be letters, digits, '-' or '_'";
-	else if (!token_ok(env->smtp_host, NULL))
+	else if (!pf_token_ok(env->smtp_host, NULL))
 		why = "smtp_host is empty or has characters Postfix cannot take";
-	else if (!token_ok(env->tls_name, NULL))
+	else if (!pf_token_ok(env->tls_name, NULL))
 		why = "tls_name is empty or has characters Postfix cannot take";
-	else if (!token_ok(env->envelope_domain, NULL)
-		 || !token_ok(env->header_domain, NULL))
+	else if (!pf_token_ok(env->envelope_domain, NULL)
+		 || !pf_token_ok(env->header_domain, NULL))
 		why = "envelope_domain/header_domain is empty or invalid";
 	else if (env->ca_file != NULL && *env->ca_file != '\0'
-		 && !token_ok(env->ca_file, "+"))
+		 && !pf_token_ok(env->ca_file, "+"))
 		why = "ca_file contains blanks or special characters";
 	if (why == NULL)
 		return (1);
@@ -462,7 +463,7 @@ sender_key(const char *pattern, const struct htg_env *env, char *buf,
 		return (-1);
 	if (strcmp(buf, "*") == 0)
 		g_snprintf(buf, len, "[%s]:%d", env->smtp_host, env->smtp_port);
-	return (token_ok(buf, "+=") ? 0 : -1);
+	return (pf_token_ok(buf, "+=") ? 0 : -1);
 }
 
 /* account_ok - mailbox and password file present and usable */
@@ -475,7 +476,7 @@ account_ok(const struct htg_account *a, char *err, size_t errlen)
 			   "password_file for the SASL password maps", a->name);
 		return (0);
 	}
-	if (!token_ok(a->mailbox, "+=") || strchr(a->mailbox, ':') != NULL) {
+	if (!pf_token_ok(a->mailbox, "+=") || strchr(a->mailbox, ':') != NULL) {
 		g_snprintf(err, errlen, "[account %s]: mailbox has characters "
 			   "Postfix cannot take", a->name);
 		return (0);

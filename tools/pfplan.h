@@ -13,6 +13,7 @@
  *	void	pf_render_master(const struct pf_plan *plan, GString *out);
  *	void	pf_transport_name(const struct htg_env *env, char *buf,
  *		size_t len);
+ *	int	pf_token_ok(const char *s, const char *also);
  * DESCRIPTION
  *	What htgate needs from Postfix, derived from htgate.conf:
  *
@@ -121,5 +122,6 @@ void	pf_plan_free(struct pf_plan *plan);
 void	pf_render_main(const struct pf_plan *plan, GString *out);
 void	pf_render_master(const struct pf_plan *plan, GString *out);
 void	pf_transport_name(const struct htg_env *env, char *buf, size_t len);
+int	pf_token_ok(const char *s, const char *also);
 
 #endif

@@ -15,7 +15,6 @@ import ctypes
 import os
 import sys
 
-SYS_TGKILL = 234                        # x86_64
 HUP, TERM = 1 << 0, 1 << 14             # bits of SIGHUP (1), SIGTERM (15)
 
 
@@ -38,7 +37,7 @@ def main():
         print("no thread of %d waits for SIGTERM with SIGHUP blocked" % pid)
         return 1
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.syscall(SYS_TGKILL, pid, tid, sig) != 0:
+    if libc.tgkill(pid, tid, sig) != 0:            # glibc >= 2.30
         print("tgkill: %s" % os.strerror(ctypes.get_errno()))
         return 1
     print("signal %d sent to thread %d of %d" % (sig, tid, pid))
